@@ -1,0 +1,39 @@
+"""Staff roles are groups with fixed permissions, created (and kept in line) after migrate."""
+
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+
+RISK_OFFICER = "Risk officer"
+COLLECTOR = "Collector"
+RISK_MANAGER = "Risk manager"
+
+# Officers read everything lending-related and may lower limits; collectors read loans and
+# schedules; risk managers may do what officers do (models come to them with the risk issue).
+_LENDING_VIEW = [
+    "view_creditproduct", "view_creditline", "view_limitchange", "view_loan", "view_loanfunding",
+    "view_instalment", "view_repayment", "view_businessdate", "view_closestep",
+    "view_ledgeraccount", "view_journalentry", "view_posting",
+]
+ROLE_PERMISSIONS = {
+    RISK_OFFICER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
+    + [("accounts", "view_customerprofile"), ("accounts", "view_user")],
+    COLLECTOR: [("lending", p) for p in ["view_creditline", "view_loan", "view_instalment",
+                                         "view_repayment"]]
+    + [("accounts", "view_customerprofile")],
+    RISK_MANAGER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
+    + [("accounts", "view_customerprofile"), ("accounts", "view_user"),
+       ("accounts", "view_partnerbank")],
+}
+
+
+def staff_roles_ensure(apps_registry=None, **kwargs):
+    """Create each role's group and give it exactly its permissions."""
+    from django.apps import apps
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = [Permission.objects.get(content_type__app_label=app, codename=codename)
+                  for app, codename in perms]
+        group.permissions.set(wanted)

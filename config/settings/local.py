@@ -1,0 +1,6 @@
+"""Developer laptop: DEBUG on, everything else from base.py's environment-driven defaults."""
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+DEBUG = env_bool("DEBUG", True)

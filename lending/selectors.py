@@ -1,0 +1,54 @@
+"""Reads that are more than a `get`."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from .models import BusinessDate, CreditLine, Instalment, InstalmentStatus, Loan, Posting
+
+
+def business_date_today() -> date:
+    """The lender's current day. Code asks this, never the wall clock."""
+    return BusinessDate.objects.values_list("current", flat=True).get()
+
+
+def lines_for_customer(user):
+    return CreditLine.objects.filter(customer=user).select_related("product").order_by("pk")
+
+
+def loans_for_customer(user):
+    return Loan.objects.filter(line__customer=user).select_related("line__product").order_by("-pk")
+
+
+def loans_funded_by(partner_bank):
+    return (Loan.objects.filter(fundings__partner_bank=partner_bank)
+            .select_related("line__product").order_by("pk"))
+
+
+def instalments_of(loan):
+    return Instalment.objects.filter(loan=loan).order_by("seq")
+
+
+def overdue_instalment_count(loan) -> int:
+    return Instalment.objects.filter(loan=loan, status=InstalmentStatus.OVERDUE).count()
+
+
+def ledger_principal_of(loan) -> Decimal:
+    """The loan's outstanding principal as the ledger has it, across every funder."""
+    total = (Posting.objects.filter(loan=loan, account__code__startswith="principal_receivable:")
+             .aggregate(total=Sum("amount"))["total"])
+    return total or Decimal("0.00")
+
+
+def ledger_account_balance(code: str) -> Decimal:
+    total = Posting.objects.filter(account__code=code).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0.00")
+
+
+def unbalanced_entry_ids():
+    """Entries whose postings do not sum to zero (the database refuses them; this double-checks)."""
+    return list(
+        Posting.objects.values("entry_id").annotate(total=Sum("amount"))
+        .filter(~Q(total=0)).values_list("entry_id", flat=True)
+    )

@@ -1,0 +1,23 @@
+"""Every change of lending state goes through a function here; see DESIGN.md §4 "One write path".
+
+Views, admin actions, API views, tasks and commands import from this package."""
+
+from .business_date import business_dates_catch_up, business_day_close, business_days_advance
+from .ledger import chart_of_accounts_ensure
+from .lines import credit_line_open, line_limit_lower
+from .origination import loan_originate
+from .products import partner_bank_create
+from .repayment import loan_payoff_amount, loan_repay
+
+__all__ = [
+    "business_dates_catch_up",
+    "business_day_close",
+    "business_days_advance",
+    "chart_of_accounts_ensure",
+    "credit_line_open",
+    "line_limit_lower",
+    "loan_originate",
+    "loan_payoff_amount",
+    "loan_repay",
+    "partner_bank_create",
+]

@@ -1,0 +1,87 @@
+"""Double-entry postings. Every money movement is one balanced journal entry."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from ..models import AccountKind, JournalEntry, LedgerAccount, Posting
+
+CASH = "cash"
+INTEREST_RECEIVABLE = "interest_receivable"
+INTEREST_INCOME = "interest_income"
+FEE_INCOME = "fee_income"
+PENALTY_INCOME = "penalty_income"
+PLATFORM = "platform"
+
+PLATFORM_ACCOUNTS = [
+    (CASH, "Cash", AccountKind.ASSET),
+    (INTEREST_RECEIVABLE, "Interest receivable", AccountKind.ASSET),
+    (INTEREST_INCOME, "Interest income", AccountKind.INCOME),
+    (FEE_INCOME, "Fee income", AccountKind.INCOME),
+    (PENALTY_INCOME, "Penalty income", AccountKind.INCOME),
+    (f"principal_receivable:{PLATFORM}", "Principal receivable (platform-funded)",
+     AccountKind.ASSET),
+]
+
+
+def principal_receivable(funder_code: str) -> str:
+    """Principal owed by borrowers on the part of loans this funder paid for."""
+    return f"principal_receivable:{funder_code}"
+
+
+def partner_funding(bank_code: str) -> str:
+    """The partner bank's stake in loans it funded (what it put in, not yet returned)."""
+    return f"partner_funding:{bank_code}"
+
+
+def partner_payable(bank_code: str) -> str:
+    """Collections that belong to the partner bank and are owed to it."""
+    return f"partner_payable:{bank_code}"
+
+
+def chart_of_accounts_ensure(partner_bank=None):
+    """Create the platform's accounts, and a partner bank's own, if they do not exist yet."""
+    wanted = list(PLATFORM_ACCOUNTS)
+    if partner_bank is not None:
+        code = partner_bank.code
+        wanted += [
+            (principal_receivable(code), f"Principal receivable ({partner_bank.name})",
+             AccountKind.ASSET),
+            (partner_funding(code), f"Partner funding ({partner_bank.name})",
+             AccountKind.LIABILITY),
+            (partner_payable(code), f"Partner payable ({partner_bank.name})",
+             AccountKind.LIABILITY),
+        ]
+    for code, name, kind in wanted:
+        bank = partner_bank if partner_bank is not None and code.endswith(
+            f":{partner_bank.code}") else None
+        LedgerAccount.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind, "partner_bank": bank})
+
+
+def _accounts_by_code(codes):
+    accounts = {a.code: a for a in LedgerAccount.objects.filter(code__in=codes)}
+    missing = set(codes) - set(accounts)
+    if missing:
+        raise LookupError(f"ledger accounts missing: {sorted(missing)}")
+    return accounts
+
+
+def journal_entry_post(*, kind, business_date, loan=None, legs, memo=""):
+    """Post one entry. `legs` are (account code, signed amount): debit positive, credit negative.
+
+    Legs on the same account are merged and zero legs dropped; the entry must balance (the
+    database checks it again at commit)."""
+    merged = defaultdict(Decimal)
+    for code, amount in legs:
+        merged[code] += amount
+    merged = {code: amount for code, amount in merged.items() if amount != 0}
+    if sum(merged.values(), Decimal("0")) != 0:
+        raise ValueError(f"unbalanced {kind} entry: {merged}")
+    accounts = _accounts_by_code(list(merged))
+    entry = JournalEntry.objects.create(kind=kind, business_date=business_date, loan=loan,
+                                        memo=memo)
+    Posting.objects.bulk_create(
+        Posting(entry=entry, account=accounts[code], loan=loan, amount=amount)
+        for code, amount in sorted(merged.items())
+    )
+    return entry

@@ -1,0 +1,147 @@
+"""Repayments: allocate a payment over the schedule, share it with the funders, post the ledger."""
+
+from dataclasses import fields
+
+from django.db import transaction
+
+from ..allocation import InstalmentState, allocate_payment, payoff_amount
+from ..errors import LendingError, LoanNotRepayable
+from ..models import (
+    CreditLine,
+    Instalment,
+    InstalmentStatus,
+    Loan,
+    LoanFunding,
+    LoanStatus,
+    Repayment,
+)
+from ..money import round_money, to_money
+from ..selectors import business_date_today
+from . import ledger
+from .idempotency import idempotency_key_claim, idempotency_result_store
+
+STATE_FIELDS = [f.name for f in fields(InstalmentState)]
+
+
+def _state_of(instalment):
+    return InstalmentState(**{name: getattr(instalment, name) for name in STATE_FIELDS})
+
+
+def loan_payoff_amount(loan, today=None):
+    """What settles the loan on the business date: due amounts, interest to date, principal."""
+    states = [_state_of(i) for i in loan.instalments.order_by("seq")]
+    return payoff_amount(states, today or business_date_today(), loan.daily_rate)
+
+
+def days_past_due(instalments, today):
+    overdue = [i.due_date for i in instalments
+               if i.status == InstalmentStatus.OVERDUE and i.remaining > 0]
+    return (today - min(overdue)).days if overdue else 0
+
+
+def _funder_principal_parts(fundings, loan, principal_paid):
+    """Each funder's part of the principal repaid, keeping its outstanding proportional.
+
+    Partner banks' outstanding is re-derived from the loan's (rounded half-up); the platform
+    takes the rest, so the parts sum exactly to what was paid and all reach zero together."""
+    outstanding_after = loan.outstanding_principal - principal_paid
+    parts = {}
+    for funding in fundings:
+        if funding.partner_bank_id is not None:
+            after = round_money(funding.principal * outstanding_after / loan.principal)
+            parts[funding.pk] = funding.outstanding_principal - after
+    platform = [f for f in fundings if f.partner_bank_id is None]
+    if platform:
+        parts[platform[0].pk] = principal_paid - sum(parts.values())
+    return parts
+
+
+def _repayment_legs(allocation, fundings, principal_parts):
+    legs = [(ledger.CASH, allocation.total),
+            (ledger.INTEREST_RECEIVABLE, -allocation.interest_accrued),
+            (ledger.INTEREST_INCOME, -(allocation.interest - allocation.interest_accrued)),
+            (ledger.FEE_INCOME, -allocation.fee),
+            (ledger.PENALTY_INCOME, -allocation.penalty)]
+    for funding in fundings:
+        part = principal_parts[funding.pk]
+        if funding.partner_bank is None:
+            legs.append((ledger.principal_receivable(ledger.PLATFORM), -part))
+            continue
+        code = funding.partner_bank.code
+        # The bank's principal and its share of interest are passed on to it.
+        bank_interest = round_money(allocation.interest * funding.share)
+        legs += [(ledger.principal_receivable(code), -part),
+                 (ledger.partner_funding(code), part),
+                 (ledger.INTEREST_INCOME, bank_interest),
+                 (ledger.partner_payable(code), -(part + bank_interest))]
+    return legs
+
+
+def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
+    """Take a payment on a loan: oldest due first, the rest pays future principal early.
+
+    One durable transaction; the same key replays the first repayment."""
+    amount = to_money(amount, what="amount")
+    payload = {"loan": loan_id, "amount": str(amount)}
+    with transaction.atomic(durable=True):
+        record, replay = idempotency_key_claim(scope=scope, key=idempotency_key, payload=payload)
+        if replay is not None:
+            return Repayment.objects.get(pk=replay["repayment_id"])
+        line_id = Loan.objects.filter(pk=loan_id).values_list("line_id", flat=True).first()
+        if line_id is None:
+            raise LendingError("No such loan.", code="not_found")
+        # Fixed lock order everywhere: line, loan, instalments, fundings.
+        line = CreditLine.objects.select_for_update(of=("self",)).get(pk=line_id)
+        loan = Loan.objects.select_for_update(of=("self",)).get(pk=loan_id)
+        if loan.status != LoanStatus.ACTIVE:
+            raise LoanNotRepayable("This loan is already settled.")
+        instalments = list(Instalment.objects.select_for_update().filter(loan=loan)
+                           .order_by("seq"))
+        fundings = list(LoanFunding.objects.select_for_update(of=("self",))
+                        .select_related("partner_bank").filter(loan=loan).order_by("pk"))
+        today = business_date_today()
+
+        allocation = allocate_payment([_state_of(i) for i in instalments], amount, today,
+                                      loan.daily_rate)
+        _apply_to_instalments(instalments, allocation, today)
+
+        principal_parts = _funder_principal_parts(fundings, loan, allocation.principal)
+        for funding in fundings:
+            funding.outstanding_principal -= principal_parts[funding.pk]
+        LoanFunding.objects.bulk_update(fundings, ["outstanding_principal"])
+
+        loan.outstanding_principal -= allocation.principal
+        loan.days_past_due = days_past_due(instalments, today)
+        update = ["outstanding_principal", "days_past_due"]
+        if all(i.status == InstalmentStatus.PAID for i in instalments):
+            loan.status, loan.paid_off_on = LoanStatus.PAID_OFF, today
+            update += ["status", "paid_off_on"]
+        loan.save(update_fields=update)
+        line.outstanding_principal -= allocation.principal
+        line.save(update_fields=["outstanding_principal", "updated_at"])
+
+        repayment = Repayment.objects.create(
+            loan=loan, amount=amount, principal=allocation.principal,
+            interest=allocation.interest, fee=allocation.fee, penalty=allocation.penalty,
+            paid_on=today,
+        )
+        ledger.journal_entry_post(
+            kind="repayment", business_date=today, loan=loan,
+            legs=_repayment_legs(allocation, fundings, principal_parts),
+            memo=f"Repayment {repayment.pk} on loan {loan.pk}",
+        )
+        idempotency_result_store(record, {"repayment_id": repayment.pk})
+    return repayment
+
+
+def _apply_to_instalments(instalments, allocation, today):
+    changed = []
+    for instalment, state in zip(instalments, allocation.instalments, strict=True):
+        if state.seq not in allocation.changed:
+            continue
+        for name in STATE_FIELDS:
+            setattr(instalment, name, getattr(state, name))
+        if state.remaining == 0:
+            instalment.status, instalment.paid_on = InstalmentStatus.PAID, today
+        changed.append(instalment)
+    Instalment.objects.bulk_update(changed, STATE_FIELDS[1:] + ["status", "paid_on"])
