@@ -73,3 +73,10 @@ class CreditLineFactory(factory.django.DjangoModelFactory):
 
 def partner_bank(code="bank-a", share="0.70"):
     return partner_bank_create(code=code, name=f"Bank {code}", funding_share=share)
+
+
+def set_business_date(day):
+    """Tests start a story on a chosen day; in the product only the close moves the date."""
+    from lending.models import BusinessDate
+
+    BusinessDate.objects.update(current=day)
