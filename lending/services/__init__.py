@@ -2,7 +2,12 @@
 
 Views, admin actions, API views, tasks and commands import from this package."""
 
-from .business_date import business_dates_catch_up, business_day_close, business_days_advance
+from .business_date import (
+    business_date_ensure,
+    business_dates_catch_up,
+    business_day_close,
+    business_days_advance,
+)
 from .ledger import chart_of_accounts_ensure
 from .lines import credit_line_open, line_limit_lower
 from .origination import loan_originate
@@ -10,6 +15,7 @@ from .products import partner_bank_create
 from .repayment import loan_payoff_amount, loan_repay
 
 __all__ = [
+    "business_date_ensure",
     "business_dates_catch_up",
     "business_day_close",
     "business_days_advance",

@@ -147,3 +147,11 @@ def business_dates_catch_up(*, calendar_date):
     while business_date_today() < calendar_date:
         closed.append(business_day_close())
     return closed
+
+
+def business_date_ensure():
+    """The business date row, started on today's calendar date if it does not exist yet."""
+    from django.utils import timezone
+
+    BusinessDate.objects.get_or_create(singleton=True,
+                                       defaults={"current": timezone.localdate()})
