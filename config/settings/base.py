@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -126,10 +127,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    # The nightly close runs once per business date; a rerun finds every step done.
+    # Shortly after midnight, close every business date the calendar has left behind; a
+    # duplicate or late trigger finds those dates closed and does nothing.
     "nightly-close": {
         "task": "lending.tasks.run_nightly_close",
-        "schedule": float(os.environ.get("NIGHTLY_CLOSE_EVERY_SECONDS", 24 * 3600)),
+        "schedule": crontab(hour=0, minute=30),
     },
 }
 

@@ -6,7 +6,13 @@ from django.core.management import call_command
 
 from lending.models import CloseStep, InstalmentStatus, JournalEntry
 from lending.selectors import business_date_today, ledger_account_balance
-from lending.services import business_day_close, business_days_advance, loan_originate, loan_repay
+from lending.services import (
+    business_dates_catch_up,
+    business_day_close,
+    business_days_advance,
+    loan_originate,
+    loan_repay,
+)
 from tests.factories import set_business_date
 
 D = Decimal
@@ -89,3 +95,10 @@ def test_advance_command(loan, capsys):
     call_command("advance_business_date", "--days", "30")
     assert business_date_today() == date(2026, 3, 3)
     assert "2026-02-01 to 2026-03-03" in capsys.readouterr().out
+
+
+def test_the_scheduled_close_catches_up_to_the_calendar_and_no_further(loan):
+    set_business_date(date(2026, 3, 1))
+    assert len(business_dates_catch_up(calendar_date=date(2026, 3, 4))) == 3
+    assert business_date_today() == date(2026, 3, 4)
+    assert business_dates_catch_up(calendar_date=date(2026, 3, 4)) == []
