@@ -52,3 +52,12 @@ def unbalanced_entry_ids():
         Posting.objects.values("entry_id").annotate(total=Sum("amount"))
         .filter(~Q(total=0)).values_list("entry_id", flat=True)
     )
+
+
+def amount_due_on(loan, day) -> Decimal:
+    """What the customer owes on `day` for instalments due by then (not the payoff amount)."""
+    total = Decimal("0.00")
+    for i in instalments_of(loan).filter(due_date__lte=day).exclude(
+            status=InstalmentStatus.PAID):
+        total += i.remaining
+    return total

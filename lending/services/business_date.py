@@ -155,3 +155,11 @@ def business_date_ensure():
 
     BusinessDate.objects.get_or_create(singleton=True,
                                        defaults={"current": timezone.localdate()})
+
+
+def business_date_reset(*, day):
+    """Start the calendar on another day: only on a book with nothing in it yet (demo, tests)."""
+    if JournalEntry.objects.exists():
+        raise ValueError("The business date can only be reset before any money has moved.")
+    business_date_ensure()
+    BusinessDate.objects.update(current=day)
