@@ -1,3 +1,4 @@
 """Every change to users, profiles and partner API clients goes through a function here."""
 
+from .customers import customer_profile_save, customer_sign_up  # noqa: E402,F401
 from .staff import staff_user_create  # noqa: E402,F401

@@ -1,0 +1,145 @@
+"""Customers signing up and telling us about themselves.
+
+Both services check everything themselves, whoever calls them (pages, demo seeding, the admin),
+and raise `ValidationError` keyed by field so a form can show each message next to its input."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from accounts.models import CustomerProfile, EmploymentStatus, User
+
+# The business date is the platform's clock (DESIGN.md §4): a customer's age is reckoned on it,
+# never on the wall clock, so this one read crosses from accounts into lending's selectors.
+from lending.selectors import business_date_today
+
+ADULT_AGE = 18
+OLDEST_PLAUSIBLE_AGE = 120
+MAX_EMPLOYER_MONTHS = 12 * 80
+PROFILE_FIELDS = {
+    "full_name", "birth_date", "monthly_income", "employment_status", "employer_months", "city",
+    "consent_credit_check", "consent_data_use",
+}
+# Limits of CustomerProfile.monthly_income: DecimalField(max_digits=18, decimal_places=2).
+INCOME_LIMIT = Decimal("1e16")
+
+
+def customer_sign_up(*, username, email, password) -> User:
+    """A new customer account, checked by the same rules as Django's own sign-up form."""
+    username = (username or "").strip()
+    email = (email or "").strip()
+    errors = {}
+    if not email:
+        errors["email"] = ["An email address is required."]
+    else:
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            errors["email"] = error.messages
+    user = User(username=username, email=email)
+    try:
+        user.clean_fields(exclude=["password", "email"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if username and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["That username is taken."]
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Two sign-ups raced for the same name; the unique index let only one through.
+        raise ValidationError({"username": ["That username is taken."]}) from None
+    return user
+
+
+def _age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _income(value):
+    """Monthly income as a Decimal of at most two decimals; a float is refused like in lending."""
+    if isinstance(value, bool | float):
+        raise ValidationError("Monthly income must be a decimal amount, not a float.")
+    try:
+        income = Decimal(str(value).strip()) if isinstance(value, int | str) else value
+    except InvalidOperation:
+        raise ValidationError("Monthly income must be a number.") from None
+    if not isinstance(income, Decimal) or not income.is_finite():
+        raise ValidationError("Monthly income must be a number.")
+    if income < 0:
+        raise ValidationError("Monthly income cannot be negative.")
+    if income != income.quantize(Decimal("0.01")):
+        raise ValidationError("Monthly income has more than two decimals.")
+    if income >= INCOME_LIMIT:
+        raise ValidationError("Monthly income is too large.")
+    return income.quantize(Decimal("0.01"))
+
+
+def _check_profile(fields, today):
+    """The cleaned fields, or a ValidationError listing every problem by field."""
+    errors = {}
+    cleaned = dict(fields)
+
+    for name, limit in (("full_name", 120), ("city", 80)):
+        value = str(fields.get(name) or "").strip()
+        if not value:
+            errors[name] = ["This field is required."]
+        elif len(value) > limit:
+            errors[name] = [f"At most {limit} characters."]
+        cleaned[name] = value
+
+    birth_date = fields.get("birth_date")
+    if not isinstance(birth_date, date):
+        errors["birth_date"] = ["Enter a valid date of birth."]
+    elif birth_date > today:
+        errors["birth_date"] = ["The date of birth is in the future."]
+    elif _age_on(birth_date, today) < ADULT_AGE:
+        errors["birth_date"] = [f"You must be at least {ADULT_AGE} years old."]
+    elif _age_on(birth_date, today) > OLDEST_PLAUSIBLE_AGE:
+        errors["birth_date"] = ["Check the year of birth."]
+
+    try:
+        cleaned["monthly_income"] = _income(fields.get("monthly_income"))
+    except ValidationError as error:
+        errors["monthly_income"] = error.messages
+
+    if fields.get("employment_status") not in EmploymentStatus.values:
+        errors["employment_status"] = ["Choose an employment status."]
+
+    months = fields.get("employer_months")
+    if isinstance(months, bool) or not isinstance(months, int) or not (
+            0 <= months <= MAX_EMPLOYER_MONTHS):
+        errors["employer_months"] = [f"Enter a whole number of months from 0 to "
+                                     f"{MAX_EMPLOYER_MONTHS}."]
+
+    for name in ("consent_credit_check", "consent_data_use"):
+        if not isinstance(fields.get(name), bool):
+            errors[name] = ["Answer yes or no."]
+
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def customer_profile_save(*, user, **fields) -> CustomerProfile:
+    """Create or replace the customer's profile with every field given, after checking them."""
+    unknown = set(fields) - PROFILE_FIELDS
+    missing = PROFILE_FIELDS - set(fields)
+    if unknown or missing:
+        raise TypeError(f"customer_profile_save needs exactly {sorted(PROFILE_FIELDS)}; "
+                        f"unknown {sorted(unknown)}, missing {sorted(missing)}.")
+    cleaned = _check_profile(fields, business_date_today())
+    with transaction.atomic():
+        profile, _created = CustomerProfile.objects.update_or_create(user=user, defaults=cleaned)
+    return profile

@@ -1,0 +1,247 @@
+"""Sign-up, log-in, log-out and the profile page, and the customer services behind them."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.models import CustomerProfile, User
+from accounts.services import customer_profile_save, customer_sign_up
+from tests.factories import ProfileFactory, UserFactory, set_business_date
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Tangerine-kite-42"
+BUSINESS_DAY = date(2026, 3, 10)
+
+
+@pytest.fixture(autouse=True)
+def business_day(reference_data):
+    set_business_date(BUSINESS_DAY)
+
+
+def sign_up_form(**overrides):
+    return {"username": "lin.wei", "email": "lin.wei@example.com", "password": PASSWORD,
+            "password_again": PASSWORD, **overrides}
+
+
+def profile_form(**overrides):
+    return {"full_name": "Lin Wei", "birth_date": "1990-05-17", "monthly_income": "15000.50",
+            "employment_status": "employed", "employer_months": "30", "city": "Hangzhou",
+            "consent_credit_check": "on", "consent_data_use": "on", **overrides}
+
+
+def profile_fields(**overrides):
+    return {"full_name": "Lin Wei", "birth_date": date(1990, 5, 17),
+            "monthly_income": Decimal("15000.50"), "employment_status": "employed",
+            "employer_months": 30, "city": "Hangzhou", "consent_credit_check": True,
+            "consent_data_use": True, **overrides}
+
+
+def test_sign_up_then_profile_then_dashboard(client):
+    page = client.get(reverse("signup"))
+    assert page.status_code == 200
+    assert b'name="password_again"' in page.content
+
+    response = client.post(reverse("signup"), sign_up_form())
+    assert response.status_code == 302
+    assert response.url == reverse("profile")
+    user = User.objects.get(username="lin.wei")
+    assert user.email == "lin.wei@example.com"
+    assert user.check_password(PASSWORD)
+
+    assert client.get(reverse("profile")).status_code == 200
+    response = client.post(reverse("profile"), profile_form())
+    assert response.status_code == 302
+    assert response.url == reverse("dashboard")
+    profile = CustomerProfile.objects.get(user=user)
+    assert profile.monthly_income == Decimal("15000.50")
+    assert profile.birth_date == date(1990, 5, 17)
+    assert profile.employer_months == 30
+    assert profile.consent_credit_check and profile.consent_data_use
+
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "Your profile is saved." in dashboard
+    assert "Your credit decision is not available yet." in dashboard
+    assert "No decision has been made about you." in dashboard
+    assert "Borrow cash</a>" not in dashboard
+
+
+def test_a_new_customer_without_profile_is_asked_for_one(client):
+    client.post(reverse("signup"), sign_up_form())
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "Fill in your profile" in dashboard
+    assert "Your credit decision is not available yet." in dashboard
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"password_again": "Tangerine-kite-43"}, "The two passwords differ."),
+    ({"password": "12345678", "password_again": "12345678"}, "This password is too common."),
+    ({"password": "Ab1-x", "password_again": "Ab1-x"}, "This password is too short."),
+    ({"password": "lin.wei.lin", "password_again": "lin.wei.lin"},
+     "The password is too similar to the username."),
+    ({"email": "not-an-address"}, "Enter a valid email address."),
+    ({"email": ""}, "This field is required."),
+    ({"username": "bad name!"}, "Enter a valid username."),
+])
+def test_sign_up_shows_what_is_wrong_and_creates_no_user(client, overrides, message):
+    response = client.post(reverse("signup"), sign_up_form(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.filter(username=overrides.get("username", "lin.wei")).exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_up_refuses_a_taken_username_whatever_its_case(client):
+    UserFactory(username="Lin.Wei")
+    response = client.post(reverse("signup"), sign_up_form())
+    assert "That username is taken." in response.content.decode()
+    assert User.objects.filter(username__iexact="lin.wei").count() == 1
+
+
+def test_log_in_through_the_login_page_and_log_out_with_a_post(client):
+    user = UserFactory(username="zhang")
+    assert client.get(reverse("login")).status_code == 200
+    response = client.post(reverse("login"), {"username": "zhang",
+                                              "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert response.url == reverse("dashboard")
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'action="/logout/"' in page
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_wrong_password_is_a_form_message(client):
+    UserFactory(username="zhang")
+    response = client.post(reverse("login"), {"username": "zhang", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password." in response.content.decode()
+
+
+def test_the_header_shows_the_business_date_and_the_user(client):
+    client.force_login(UserFactory(username="zhang"))
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Credit platform" in page
+    assert "2026-03-10" in page
+    assert "<strong>zhang</strong>" in page
+    assert '<meta name="viewport"' in page
+
+
+def test_the_profile_page_shows_the_saved_profile_for_editing(client):
+    profile = ProfileFactory(full_name="Chen Jie", monthly_income=Decimal("8800.00"))
+    client.force_login(profile.user)
+    page = client.get(reverse("profile")).content.decode()
+    assert 'value="Chen Jie"' in page
+    assert 'value="8800.00"' in page
+
+    response = client.post(reverse("profile"), profile_form(full_name="Chen Jie",
+                                                            city="Chengdu",
+                                                            consent_data_use=""))
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.city == "Chengdu"
+    assert profile.consent_data_use is False
+    assert CustomerProfile.objects.count() == 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"birth_date": "2008-03-11"}, "You must be at least 18 years old."),
+    ({"birth_date": "2027-01-01"}, "The date of birth is in the future."),
+    ({"birth_date": "1990-02-30"}, "Enter a valid date."),
+    ({"monthly_income": "-1"}, "Ensure this value is greater than or equal to 0."),
+    ({"monthly_income": "lots"}, "Enter a number."),
+    ({"monthly_income": "100.123"}, "Ensure that there are no more than 2 decimal places."),
+    ({"monthly_income": "12,5"}, "Enter a number."),
+    ({"monthly_income": "NaN"}, "Enter a number."),
+    ({"full_name": "   "}, "This field is required."),
+    ({"employment_status": "astronaut"}, "Select a valid choice."),
+    ({"employer_months": "-3"}, "Ensure this value is greater than or equal to 0."),
+    ({"employer_months": "2.5"}, "Enter a whole number."),
+])
+def test_bad_profile_input_is_a_form_message_and_saves_nothing(client, overrides, message):
+    client.force_login(UserFactory())
+    response = client.post(reverse("profile"), profile_form(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not CustomerProfile.objects.exists()
+
+
+def test_turning_18_on_the_business_date_is_old_enough(client):
+    client.force_login(UserFactory())
+    response = client.post(reverse("profile"), profile_form(birth_date="2008-03-10"))
+    assert response.status_code == 302
+    assert CustomerProfile.objects.get().birth_date == date(2008, 3, 10)
+
+
+def test_a_bad_edit_leaves_the_saved_profile_alone(client):
+    profile = ProfileFactory(monthly_income=Decimal("8800.00"))
+    client.force_login(profile.user)
+    client.post(reverse("profile"), profile_form(monthly_income="-5"))
+    profile.refresh_from_db()
+    assert profile.monthly_income == Decimal("8800.00")
+
+
+@pytest.mark.parametrize("url", ["dashboard", "profile"])
+def test_anonymous_visitors_are_sent_to_log_in(client, url):
+    response = client.get(reverse(url))
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={reverse(url)}"
+
+
+def test_a_signed_in_customer_visiting_sign_up_goes_to_the_dashboard(client):
+    client.force_login(UserFactory())
+    assert client.get(reverse("signup")).url == reverse("dashboard")
+
+
+# The services: every caller gets the same rules, not only the pages.
+
+def test_customer_sign_up_checks_password_strength():
+    with pytest.raises(ValidationError) as raised:
+        customer_sign_up(username="wang", email="wang@example.com", password="password")
+    assert "password" in raised.value.message_dict
+    assert not User.objects.filter(username="wang").exists()
+
+
+def test_customer_profile_save_creates_then_replaces():
+    user = UserFactory()
+    first = customer_profile_save(user=user, **profile_fields())
+    second = customer_profile_save(user=user, **profile_fields(city="Wuhan",
+                                                                monthly_income="9000"))
+    assert first.pk == second.pk
+    second.refresh_from_db()
+    assert (second.city, second.monthly_income) == ("Wuhan", Decimal("9000.00"))
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"monthly_income": 15000.5}, "monthly_income"),
+    ({"monthly_income": Decimal("-0.01")}, "monthly_income"),
+    ({"monthly_income": "1.005"}, "monthly_income"),
+    ({"birth_date": date(2010, 1, 1)}, "birth_date"),
+    ({"birth_date": "1990-05-17"}, "birth_date"),
+    ({"employment_status": "pirate"}, "employment_status"),
+    ({"employer_months": True}, "employer_months"),
+    ({"consent_data_use": "yes"}, "consent_data_use"),
+    ({"city": ""}, "city"),
+])
+def test_customer_profile_save_refuses_bad_values(overrides, field):
+    with pytest.raises(ValidationError) as raised:
+        customer_profile_save(user=UserFactory(), **profile_fields(**overrides))
+    assert field in raised.value.message_dict
+    assert not CustomerProfile.objects.exists()
+
+
+def test_customer_profile_save_wants_every_field_and_no_other():
+    fields = profile_fields()
+    del fields["city"]
+    with pytest.raises(TypeError):
+        customer_profile_save(user=UserFactory(), **fields)
+    with pytest.raises(TypeError):
+        customer_profile_save(user=UserFactory(), **profile_fields(), nickname="x")
+
