@@ -1,0 +1,215 @@
+"""Customer pages: the dashboard, borrowing (quote, then confirm) and a loan with its repayments.
+
+Reads go through `lending.selectors`, every change through `lending.services`; a service's
+refusal (a `LendingError`) is shown on the form that asked for it."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import CustomerProfile
+
+from .errors import InsufficientCredit, InvalidAmount, LendingError, Overpayment
+from .forms import BorrowForm, ConfirmBorrowForm, RepayForm
+from .models import CreditLineStatus, InstalmentStatus, LoanStatus, ProductKind
+from .schedule import quote_loan
+from .selectors import business_date_today, instalments_of, lines_for_customer, loans_for_customer
+from .services import loan_originate, loan_payoff_amount, loan_repay
+from .services.origination import loan_quote_for_line
+
+AMOUNT_ERRORS = (InvalidAmount, InsufficientCredit, Overpayment)
+ZERO = Decimal("0.00")
+
+
+def render_page(request, template, context, status=200):
+    return render(request, template, {"currency": settings.CURRENCY, **context}, status=status)
+
+
+def customer_scope(user):
+    """The idempotency scope of a customer's own requests: keys are unique per customer."""
+    return f"user:{user.pk}"
+
+
+def new_idempotency_key():
+    return uuid.uuid4().hex
+
+
+def add_lending_error(form, error):
+    """A service's refusal on the form: amount problems by the amount field, the rest on top."""
+    form.add_error("amount" if isinstance(error, AMOUNT_ERRORS) else None, str(error))
+
+
+def daily_rate_percent(rate):
+    return rate * 100
+
+
+def line_apr_range(line, today):
+    """The lowest and highest APR a draw on this line would carry today.
+
+    The APR moves a little with term and method (interest runs on actual days), so one figure
+    would be wrong for some draws. Quoted on the product's largest amount, where rounding to the
+    cent moves the APR least. None when the product offers no term to quote."""
+    product = line.product
+    aprs = []
+    for term in product.allowed_terms:
+        for method in product.repayment_methods:
+            try:
+                quote = quote_loan(principal=product.max_amount, term_months=term,
+                                   daily_rate=line.daily_rate, method=method, start=today)
+            except LendingError:
+                continue  # a term or method the schedule cannot quote is not one to advertise
+            aprs.append(quote.apr)
+    return (min(aprs), max(aprs)) if aprs else None
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    today = business_date_today()
+    lines = [{"line": line, "apr_range": line_apr_range(line, today),
+              "daily_rate_percent": daily_rate_percent(line.daily_rate)}
+             for line in lines_for_customer(request.user)]
+    return render_page(request, "lending/dashboard.html", {
+        "lines": lines,
+        "loans": loans_for_customer(request.user),
+        "has_profile": CustomerProfile.objects.filter(user=request.user).exists(),
+        "can_borrow": borrowable_lines(request.user).exists(),
+    })
+
+
+def borrowable_lines(user):
+    return lines_for_customer(user).filter(product__kind=ProductKind.CASH_LOAN,
+                                           status=CreditLineStatus.ACTIVE)
+
+
+def quote_for(form):
+    """The quote for a valid step-1 form, or None with the refusal added to the form."""
+    data = form.cleaned_data
+    try:
+        return loan_quote_for_line(line=data["line"], principal=data["amount"],
+                                   term_months=data["term_months"], method=data["method"])
+    except LendingError as error:
+        add_lending_error(form, error)
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def borrow(request):
+    lines = borrowable_lines(request.user)
+    if not lines.exists():
+        return render_page(request, "lending/borrow.html", {"form": None})
+    form = BorrowForm(request.POST if request.method == "POST" else None, lines=lines)
+    if request.method == "POST" and form.is_valid() and (quote := quote_for(form)):
+        line = form.cleaned_data["line"]
+        confirm = ConfirmBorrowForm(lines=lines, initial={
+            "line": line.pk, "amount": quote.principal, "term_months": quote.term_months,
+            "method": quote.method, "quoted_on": quote.start,
+            # Made once, when the confirmation is shown: a double-click or a refresh of the
+            # confirm request replays this key and books one loan.
+            "idempotency_key": new_idempotency_key(),
+        })
+        return render_page(request, "lending/borrow_quote.html", {
+            "quote": quote, "line": line, "confirm": confirm,
+            "method_label": dict(form.fields["method"].choices)[quote.method],
+            "daily_rate_percent": daily_rate_percent(quote.daily_rate),
+        })
+    return render_page(request, "lending/borrow.html", {"form": form})
+
+
+@login_required
+@require_POST
+def borrow_confirm(request):
+    lines = borrowable_lines(request.user)
+    confirm = ConfirmBorrowForm(request.POST, lines=lines)
+    refusal = None
+    if not confirm.is_valid():
+        refusal = "This confirmation is incomplete or out of date: check the terms and get a " \
+                  "new quote."
+    elif confirm.cleaned_data["quoted_on"] != business_date_today():
+        refusal = "The business date has moved on since this quote, so its dates and interest " \
+                  "no longer hold: check the terms and get a new quote."
+    else:
+        data = confirm.cleaned_data
+        try:
+            loan = loan_originate(line_id=data["line"].pk, principal=data["amount"],
+                                  term_months=data["term_months"], method=data["method"],
+                                  idempotency_key=data["idempotency_key"],
+                                  scope=customer_scope(request.user))
+        except LendingError as error:
+            refusal = error
+        else:
+            messages.success(request, f"Your loan of {loan.principal:,.2f} {settings.CURRENCY} "
+                                      "is on its way.")
+            return redirect("loan", pk=loan.pk)
+    # Back to step 1 with the chosen terms, their own field errors, and why it was refused.
+    form = BorrowForm(request.POST, lines=lines) if lines.exists() else None
+    if form is not None:
+        form.is_valid()
+        if isinstance(refusal, LendingError):
+            add_lending_error(form, refusal)
+        else:
+            form.add_error(None, refusal)
+    return render_page(request, "lending/borrow.html", {"form": form})
+
+
+def customer_loan_or_404(user, pk):
+    """The customer's own loan; another customer's loan does not exist for them."""
+    return get_object_or_404(loans_for_customer(user), pk=pk)
+
+
+def render_loan_page(request, loan, repay_form=None):
+    today = business_date_today()
+    instalments = list(instalments_of(loan))
+    unpaid = [i for i in instalments if i.status != InstalmentStatus.PAID]
+    due_now = sum((i.remaining for i in unpaid if i.due_date <= today), ZERO)
+    next_due = next((i for i in unpaid if i.due_date > today), None)
+    context = {
+        "loan": loan, "instalments": instalments, "today": today, "due_now": due_now,
+        "next_due": next_due, "repayments": loan.repayments.order_by("-paid_on", "-pk"),
+        "daily_rate_percent": daily_rate_percent(loan.daily_rate),
+        "is_active": loan.status == LoanStatus.ACTIVE,
+        "repay_form": repay_form,
+    }
+    if loan.status == LoanStatus.ACTIVE:
+        payoff = loan_payoff_amount(loan)
+        suggested = min(due_now or (next_due.remaining if next_due else payoff), payoff)
+        context.update({
+            "payoff": payoff,
+            # Hidden fields only, without ids: the repay form above already uses those ids.
+            "payoff_form": RepayForm(auto_id=False, initial={
+                "amount": payoff, "idempotency_key": new_idempotency_key()}),
+            "repay_form": repay_form or RepayForm(initial={
+                "amount": suggested, "idempotency_key": new_idempotency_key()}),
+        })
+    return render_page(request, "lending/loan_detail.html", context)
+
+
+@login_required
+@require_GET
+def loan_detail(request, pk):
+    return render_loan_page(request, customer_loan_or_404(request.user, pk))
+
+
+@login_required
+@require_POST
+def repay(request, pk):
+    loan = customer_loan_or_404(request.user, pk)
+    form = RepayForm(request.POST)
+    if form.is_valid():
+        try:
+            repayment = loan_repay(loan_id=loan.pk, amount=form.cleaned_data["amount"],
+                                   idempotency_key=form.cleaned_data["idempotency_key"],
+                                   scope=customer_scope(request.user))
+        except LendingError as error:
+            add_lending_error(form, error)
+        else:
+            messages.success(request, f"Thank you: your payment of {repayment.amount:,.2f} "
+                                      f"{settings.CURRENCY} is booked.")
+            return redirect("loan", pk=loan.pk)
+    return render_loan_page(request, loan, repay_form=form)
