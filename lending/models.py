@@ -266,14 +266,19 @@ class Repayment(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gt=0,
-                            amount=F("principal") + F("interest") + F("fee") + F("penalty")),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_positive"),
+        ]
+        triggers = [
+            pgtrigger.ReadOnly(name="repayment_append_only"),
+            pgtrigger.Protect(name="repayment_no_delete", operation=pgtrigger.Delete),
+            # A trigger rather than a CHECK: SQLite (the demo database) sums decimals as floats.
+            pgtrigger.Protect(
                 name="repayment_allocated_exactly",
+                operation=pgtrigger.Insert,
+                condition=pgtrigger.Condition(
+                    "NEW.amount <> NEW.principal + NEW.interest + NEW.fee + NEW.penalty"),
             ),
         ]
-        triggers = [pgtrigger.ReadOnly(name="repayment_append_only"),
-                    pgtrigger.Protect(name="repayment_no_delete", operation=pgtrigger.Delete)]
 
     def __str__(self):
         return f"Repayment {self.pk} of {self.amount} on {self.loan}"
