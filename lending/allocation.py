@@ -57,8 +57,12 @@ class Allocation:
 
 
 def _split_due_now(states, today):
+    """Unpaid instalments due by today, and every instalment not yet due.
+
+    The first not-yet-due instalment is the current period even when it is settled already
+    (early repayments can bring a period's interest and principal to zero)."""
     due = [s for s in states if s.due_date <= today and s.remaining > 0]
-    future = [s for s in states if s.due_date > today and s.remaining > 0]
+    future = [s for s in states if s.due_date > today]
     return due, future
 
 

@@ -143,5 +143,8 @@ def _apply_to_instalments(instalments, allocation, today):
             setattr(instalment, name, getattr(state, name))
         if state.remaining == 0:
             instalment.status, instalment.paid_on = InstalmentStatus.PAID, today
+        elif instalment.status == InstalmentStatus.PAID:
+            # Re-priced interest of a period not yet over can make a settled one owe again.
+            instalment.status, instalment.paid_on = InstalmentStatus.PENDING, None
         changed.append(instalment)
     Instalment.objects.bulk_update(changed, STATE_FIELDS[1:] + ["status", "paid_on"])
