@@ -21,6 +21,7 @@ def amount_field(**kwargs):
     # A text input with a decimal keypad: number inputs vary by browser and locale, and the
     # server's message for "12,5" or "1e3" should be the one a customer sees.
     return forms.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
+                              label=f"Amount ({settings.CURRENCY})",
                               error_messages=AMOUNT_MESSAGES,
                               widget=forms.TextInput(attrs={"inputmode": "decimal",
                                                             "autocomplete": "off"}),

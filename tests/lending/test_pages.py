@@ -256,7 +256,8 @@ def test_loan_page_shows_schedule_outstanding_apr_and_payoff(browser_client, lin
     assert 'data-testid="loan-outstanding">10,000.00' in page
     # Ten days of interest on 10,000 at 0.05 % a day.
     assert 'data-testid="loan-payoff">10,050.00' in page
-    assert "<td>2026-02-28</td>" in page and "<td>2027-01-31</td>" in page
+    assert '<td class="lead-2">2026-02-28</td>' in page
+    assert '<td class="lead-2">2027-01-31</td>' in page
     assert "776.80" in page and "140.00" in page
     assert "No repayments yet." in page
 
