@@ -3,9 +3,10 @@
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import password_validation
 
-from accounts.models import EmploymentStatus
-from accounts.services.customers import MAX_EMPLOYER_MONTHS
+from accounts.models import EmploymentStatus, User
+from accounts.services.customers import MAX_EMPLOYER_MONTHS, birth_date_problems
 
 
 class SignUpForm(forms.Form):
@@ -25,6 +26,14 @@ class SignUpForm(forms.Form):
         password, again = cleaned.get("password"), cleaned.get("password_again")
         if password and again and password != again:
             self.add_error("password_again", "The two passwords differ.")
+        elif password:
+            # Asked here as well as in the service, so that a weak password is reported
+            # together with the form's other messages rather than after them are fixed.
+            candidate = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
         return cleaned
 
 
@@ -51,3 +60,9 @@ class ProfileForm(forms.Form):
         required=False, label="I agree to a credit check with credit bureaus.")
     consent_data_use = forms.BooleanField(
         required=False, label="I agree that my data is used to decide on my credit.")
+
+    def clean_birth_date(self):
+        birth_date = self.cleaned_data["birth_date"]
+        if problems := birth_date_problems(birth_date):
+            raise forms.ValidationError(problems)
+        return birth_date

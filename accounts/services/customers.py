@@ -67,6 +67,22 @@ def _age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def birth_date_problems(birth_date) -> list[str]:
+    """Why this date of birth cannot be accepted (empty if it can): customers are adults.
+
+    The profile form asks this too, so the age shows up with the form's other messages."""
+    today = business_date_today()
+    if not isinstance(birth_date, date):
+        return ["Enter a valid date of birth."]
+    if birth_date > today:
+        return ["The date of birth is in the future."]
+    if _age_on(birth_date, today) < ADULT_AGE:
+        return [f"You must be at least {ADULT_AGE} years old."]
+    if _age_on(birth_date, today) > OLDEST_PLAUSIBLE_AGE:
+        return ["Check the year of birth."]
+    return []
+
+
 def _income(value):
     """Monthly income as a Decimal of at most two decimals; a float is refused like in lending."""
     if isinstance(value, bool | float):
@@ -86,7 +102,7 @@ def _income(value):
     return income.quantize(Decimal("0.01"))
 
 
-def _check_profile(fields, today):
+def _check_profile(fields):
     """The cleaned fields, or a ValidationError listing every problem by field."""
     errors = {}
     cleaned = dict(fields)
@@ -99,15 +115,8 @@ def _check_profile(fields, today):
             errors[name] = [f"At most {limit} characters."]
         cleaned[name] = value
 
-    birth_date = fields.get("birth_date")
-    if not isinstance(birth_date, date):
-        errors["birth_date"] = ["Enter a valid date of birth."]
-    elif birth_date > today:
-        errors["birth_date"] = ["The date of birth is in the future."]
-    elif _age_on(birth_date, today) < ADULT_AGE:
-        errors["birth_date"] = [f"You must be at least {ADULT_AGE} years old."]
-    elif _age_on(birth_date, today) > OLDEST_PLAUSIBLE_AGE:
-        errors["birth_date"] = ["Check the year of birth."]
+    if problems := birth_date_problems(fields.get("birth_date")):
+        errors["birth_date"] = problems
 
     try:
         cleaned["monthly_income"] = _income(fields.get("monthly_income"))
@@ -139,7 +148,7 @@ def customer_profile_save(*, user, **fields) -> CustomerProfile:
     if unknown or missing:
         raise TypeError(f"customer_profile_save needs exactly {sorted(PROFILE_FIELDS)}; "
                         f"unknown {sorted(unknown)}, missing {sorted(missing)}.")
-    cleaned = _check_profile(fields, business_date_today())
+    cleaned = _check_profile(fields)
     with transaction.atomic():
         profile, _created = CustomerProfile.objects.update_or_create(user=user, defaults=cleaned)
     return profile

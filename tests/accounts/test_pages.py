@@ -94,6 +94,14 @@ def test_sign_up_shows_what_is_wrong_and_creates_no_user(client, overrides, mess
     assert "_auth_user_id" not in client.session
 
 
+def test_a_weak_password_and_a_bad_email_are_reported_together(client):
+    response = client.post(reverse("signup"), sign_up_form(
+        email="nope", password="12345678", password_again="12345678"))
+    page = response.content.decode()
+    assert "Enter a valid email address." in page
+    assert "This password is entirely numeric." in page
+
+
 def test_sign_up_refuses_a_taken_username_whatever_its_case(client):
     UserFactory(username="Lin.Wei")
     response = client.post(reverse("signup"), sign_up_form())
@@ -171,6 +179,15 @@ def test_bad_profile_input_is_a_form_message_and_saves_nothing(client, overrides
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not CustomerProfile.objects.exists()
+
+
+def test_every_profile_problem_is_shown_at_once(client):
+    client.force_login(UserFactory())
+    response = client.post(reverse("profile"), profile_form(birth_date="2010-01-01",
+                                                            monthly_income="-3"))
+    page = response.content.decode()
+    assert "You must be at least 18 years old." in page
+    assert "Ensure this value is greater than or equal to 0." in page
 
 
 def test_turning_18_on_the_business_date_is_old_enough(client):
