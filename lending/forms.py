@@ -36,6 +36,9 @@ class LineChoiceField(forms.ModelChoiceField):
 class BorrowForm(forms.Form):
     """Step 1: which line, how much, how long, how to repay."""
 
+    # Tell the customer at once when the amount is more than the line has left.
+    checks_available = True
+
     line = LineChoiceField(queryset=None, empty_label=None, label="Credit line")
     amount = amount_field()
     term_months = forms.TypedChoiceField(coerce=int, label="Term", widget=forms.RadioSelect)
@@ -68,7 +71,7 @@ class BorrowForm(forms.Form):
             self.add_error("term_months", f"{product.name} is offered for {offered} months.")
         if method and method not in product.repayment_methods:
             self.add_error("method", f"{product.name} does not offer this repayment method.")
-        if amount is not None and amount > line.available:
+        if self.checks_available and amount is not None and amount > line.available:
             self.add_error("amount", f"Only {line.available:,.2f} {settings.CURRENCY} is "
                                      "available on this line.")
         return cleaned
@@ -77,6 +80,11 @@ class BorrowForm(forms.Form):
 class ConfirmBorrowForm(BorrowForm):
     """Step 2: the quoted terms again, hidden, with the key that makes a resubmission harmless
     and the business date the quote was made on."""
+
+    # Origination checks `available` under the line's lock, after it has recognised a
+    # resubmission: checked here, a resubmitted confirmation would be refused for want of the
+    # credit its own first submission used, instead of showing that loan.
+    checks_available = False
 
     idempotency_key = forms.CharField(max_length=128, widget=forms.HiddenInput)
     quoted_on = forms.DateField(widget=forms.HiddenInput)

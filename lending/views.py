@@ -26,8 +26,8 @@ AMOUNT_ERRORS = (InvalidAmount, InsufficientCredit, Overpayment)
 ZERO = Decimal("0.00")
 
 
-def render_page(request, template, context, status=200):
-    return render(request, template, {"currency": settings.CURRENCY, **context}, status=status)
+def render_page(request, template, context):
+    return render(request, template, {"currency": settings.CURRENCY, **context})
 
 
 def customer_scope(user):
@@ -67,6 +67,14 @@ def line_apr_range(line, today):
     return (min(aprs), max(aprs)) if aprs else None
 
 
+def cash_lines(user):
+    return lines_for_customer(user).filter(product__kind=ProductKind.CASH_LOAN)
+
+
+def borrowable_lines(user):
+    return cash_lines(user).filter(status=CreditLineStatus.ACTIVE)
+
+
 @login_required
 @require_GET
 def dashboard(request):
@@ -80,11 +88,6 @@ def dashboard(request):
         "has_profile": CustomerProfile.objects.filter(user=request.user).exists(),
         "can_borrow": borrowable_lines(request.user).exists(),
     })
-
-
-def borrowable_lines(user):
-    return lines_for_customer(user).filter(product__kind=ProductKind.CASH_LOAN,
-                                           status=CreditLineStatus.ACTIVE)
 
 
 def quote_for(form):
@@ -125,15 +128,17 @@ def borrow(request):
 @login_required
 @require_POST
 def borrow_confirm(request):
-    lines = borrowable_lines(request.user)
-    confirm = ConfirmBorrowForm(request.POST, lines=lines)
+    # Any of the customer's cash lines: one frozen since the quote is refused by origination,
+    # which first recognises a resubmission of a confirmation that already made its loan.
+    confirm = ConfirmBorrowForm(request.POST, lines=cash_lines(request.user))
     refusal = None
     if not confirm.is_valid():
         refusal = "This confirmation is incomplete or out of date: check the terms and get a " \
                   "new quote."
     elif confirm.cleaned_data["quoted_on"] != business_date_today():
         refusal = "The business date has moved on since this quote, so its dates and interest " \
-                  "no longer hold: check the terms and get a new quote."
+                  "no longer hold: check the terms and get a new quote. (If you had already " \
+                  "confirmed it, your loan is on your dashboard.)"
     else:
         data = confirm.cleaned_data
         try:
@@ -147,14 +152,17 @@ def borrow_confirm(request):
             messages.success(request, f"Your loan of {loan.principal:,.2f} {settings.CURRENCY} "
                                       "is on its way.")
             return redirect("loan", pk=loan.pk)
-    # Back to step 1 with the chosen terms, their own field errors, and why it was refused.
-    form = BorrowForm(request.POST, lines=lines) if lines.exists() else None
-    if form is not None:
+    # Back to step 1 with the chosen terms and why they were refused. Where step 1's own checks
+    # already object to them, those messages say it; the service's would repeat them.
+    lines = borrowable_lines(request.user)
+    if not lines.exists():
+        return render_page(request, "lending/borrow.html", {"form": None, "refusal": refusal})
+    form = BorrowForm(request.POST, lines=lines)
+    if not isinstance(refusal, LendingError):
         form.is_valid()
-        if isinstance(refusal, LendingError):
-            add_lending_error(form, refusal)
-        else:
-            form.add_error(None, refusal)
+        form.add_error(None, refusal)
+    elif form.is_valid():
+        add_lending_error(form, refusal)
     return render_page(request, "lending/borrow.html", {"form": form})
 
 

@@ -152,6 +152,18 @@ def test_a_double_submitted_confirmation_makes_one_loan(browser_client, line):
     assert line.outstanding_principal == D("10000.00")
 
 
+def test_a_resubmitted_confirmation_shows_its_loan_even_with_the_credit_used(browser_client,
+                                                                             line):
+    """The second submission must not be refused for the credit its first one drew."""
+    data = quote_then_confirm_form(browser_client, line, amount="40000")
+    first = browser_client.post(reverse("borrow_confirm"), data)
+    line.status = CreditLineStatus.FROZEN
+    line.save()
+    second = browser_client.post(reverse("borrow_confirm"), data)
+    assert Loan.objects.count() == 1
+    assert first.url == second.url == reverse("loan", args=[Loan.objects.get().pk])
+
+
 def test_each_quote_gets_its_own_key_so_two_loans_are_two_confirmations(browser_client, line):
     for _ in range(2):
         browser_client.post(reverse("borrow_confirm"),
@@ -231,11 +243,14 @@ def test_credit_used_elsewhere_after_the_quote_is_a_message(browser_client, line
 
 
 def test_a_frozen_line_cannot_be_drawn(browser_client, line):
+    data = quote_then_confirm_form(browser_client, line)
     line.status = CreditLineStatus.FROZEN
     line.save()
     assert 'data-testid="no-cash-line"' in browser_client.get(reverse("borrow")).content.decode()
-    response = browser_client.post(reverse("borrow_confirm"), borrow_form(line))
+    response = browser_client.post(reverse("borrow_confirm"), data)
     assert response.status_code == 200
+    assert 'data-testid="no-cash-line"' in response.content.decode()
+    assert "This credit line is frozen." in response.content.decode()
     assert not Loan.objects.exists()
 
 
