@@ -151,12 +151,24 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Tags and operation ids from the resource ("loans"), not the version segment.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # The security scheme banks use: a token from /o/token/ for their client id and secret.
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/o/token/",
+    # Loans and instalments both have a `status`; name their enums instead of hashing them.
+    "ENUM_NAME_OVERRIDES": {
+        "LoanStatusEnum": "lending.models.LoanStatus",
+        "InstalmentStatusEnum": "lending.models.InstalmentStatus",
+    },
 }
 OAUTH2_PROVIDER = {
     "SCOPES": {"loans:read": "Read the loans this bank funds"},
     "DEFAULT_SCOPES": ["loans:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "PKCE_REQUIRED": True,
+    # A 403 for a missing scope names the scope needed.
+    "ERROR_RESPONSE_WITH_SCOPES": True,
 }
 
 LOGGING = {

@@ -1,4 +1,9 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
-_ = path
+from .views import LoanViewSet
+
+# SimpleRouter: no browsable root view or format suffixes, only the resources banks use.
+router = SimpleRouter()
+router.register("loans", LoanViewSet, basename="loan")
+
+urlpatterns = router.urls
