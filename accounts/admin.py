@@ -1,0 +1,78 @@
+"""Users, customer profiles and partner banks in the back office (DESIGN.md §4 "Admin")."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import CustomerProfile, PartnerApiClient, PartnerBank, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (
+        DjangoUserAdmin.fieldsets[0],
+        ("Personal info", {"fields": ("first_name", "last_name", "email", "phone")}),
+        *DjangoUserAdmin.fieldsets[2:],
+    )
+    list_display = ("username", "email", "phone", "first_name", "last_name", "is_staff",
+                    "date_joined")
+    search_fields = ("username", "email", "phone", "first_name", "last_name")
+    # Customers are users too: the table grows with every sign-up.
+    show_full_result_count = False
+
+
+@admin.register(CustomerProfile)
+class CustomerProfileAdmin(admin.ModelAdmin):
+    """Read-only: a profile is what the customer declared when applying, and the risk decisions
+    rest on it. The customer changes it on their profile page (`customer_profile_save`)."""
+
+    list_display = ("full_name", "user", "city", "employment_status", "monthly_income",
+                    "consent_credit_check", "consent_data_use", "created_at")
+    list_filter = ("employment_status", "consent_credit_check", "consent_data_use")
+    list_select_related = ("user",)
+    search_fields = ("full_name", "user__username", "user__email", "user__phone", "city")
+    show_full_result_count = False
+    fields = ("user", "full_name", "birth_date", "monthly_income", "employment_status",
+              "employer_months", "city", "consent_credit_check", "consent_data_use",
+              "created_at", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerBank)
+class PartnerBankAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "funding_share", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    fields = ("code", "name", "funding_share", "is_active", "created_at")
+    # The ledger names the bank's accounts after its code, and its share splits every loan's
+    # money, so neither is edited here.
+    readonly_fields = ("code", "funding_share", "created_at")
+
+    def has_add_permission(self, request):
+        # A bank needs its ledger accounts: `lending.services.partner_bank_create` makes both.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerApiClient)
+class PartnerApiClientAdmin(admin.ModelAdmin):
+    list_display = ("partner_bank", "client_id", "created_at")
+    list_filter = ("partner_bank",)
+    list_select_related = ("partner_bank", "application")
+    search_fields = ("partner_bank__code", "application__client_id", "application__name")
+    raw_id_fields = ("partner_bank", "application")
+    readonly_fields = ("created_at",)
+
+    @admin.display(description="Client id", ordering="application__client_id")
+    def client_id(self, obj):
+        return obj.application.client_id
