@@ -154,8 +154,12 @@ def test_a_forged_cursor_is_refused(bank_a, api_as, loans):
     assert response.json()["detail"] == "Invalid cursor"
 
 
-def test_a_malformed_query_string_is_a_400(bank_a, api_as, loans):
-    assert api_as(bank_a).get(f"{LOANS}?cursor=%zz").status_code == 400
+def test_a_malformed_query_string_is_a_json_400_and_is_logged_as_suspicious(bank_a, api_as,
+                                                                           caplog):
+    response = api_as(bank_a).get(f"{LOANS}?cursor=%zz")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Malformed request."}
+    assert "django.security.SuspiciousOperation" in [r.name for r in caplog.records]
 
 
 def test_a_page_costs_the_same_queries_however_many_loans(bank_a, bank_b, api_as, loans,
