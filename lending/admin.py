@@ -328,10 +328,12 @@ class LoanAdmin(ViewOnlyAdmin):
         return obj.line.product.code
 
     def get_search_results(self, request, queryset, search_term):
+        # A phone number is digits too: a number matches a loan or a customer, whichever it is.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         loan_id = _id_from(search_term)
         if loan_id is not None:
-            return queryset.filter(pk=loan_id), False
-        return super().get_search_results(request, queryset, search_term)
+            found |= queryset.filter(pk=loan_id)
+        return found, may_have_duplicates
 
 
 @admin.register(LoanFunding)

@@ -150,6 +150,16 @@ def test_a_loan_is_found_by_its_number_in_its_own_and_related_tables(admin_clien
         assert all(getattr(row, "loan_id", row.pk) == loan.pk for row in rows), model
 
 
+def test_loans_and_lines_are_found_by_the_customers_phone_or_their_number(admin_client, line,
+                                                                         loan):
+    User.objects.filter(pk=line.customer_id).update(phone="13800138000")
+    for model, obj in ((Loan, loan), (CreditLine, line)):
+        url = admin_url(model, "changelist")
+        for term in ("13800138000", str(obj.pk)):
+            assert list(admin_client.get(url, {"q": term}).context["cl"].result_list) == [obj]
+        assert list(admin_client.get(url, {"q": "13900000000"}).context["cl"].result_list) == []
+
+
 def test_loans_filter_by_days_past_due_bucket(admin_client, loan):
     Loan.objects.filter(pk=loan.pk).update(days_past_due=45)
     url = admin_url(Loan, "changelist")
