@@ -9,6 +9,7 @@ that calls the service, so the change is checked, locked and recorded like any o
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
 from .errors import LendingError
@@ -35,7 +36,8 @@ _LARGEST_ID = 2**63 - 1
 
 def _id_from(term):
     term = term.strip()
-    if term.isdigit() and int(term) <= _LARGEST_ID:
+    # isascii: "²" is a digit to str.isdigit but not a number to int().
+    if term.isascii() and term.isdigit() and int(term) <= _LARGEST_ID:
         return int(term)
     return None
 
@@ -104,6 +106,7 @@ class CreditProductAdmin(admin.ModelAdmin):
                     "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("code", "name")
+
     def get_fields(self, request, obj=None):
         # A new product starts active (the create service knows no other way); editing it
         # later can withdraw it.
@@ -217,7 +220,6 @@ class CreditLineAdmin(ViewOnlyAdmin):
                                               officer=request.user)
                 except LendingError as error:
                     form.add_error(None, str(error))
-                    line.refresh_from_db()
                 else:
                     self.log_change(request, line, f"Lowered the limit from {change.old_limit} "
                                                    f"to {change.new_limit}: {change.reason}")
@@ -235,7 +237,7 @@ class CreditLineAdmin(ViewOnlyAdmin):
             "form": form,
             "currency": settings.CURRENCY,
             "action_name": "lower_limit",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/lending/creditline/lower_limit.html", context)
