@@ -169,6 +169,26 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     # A 403 for a missing scope names the scope needed.
     "ERROR_RESPONSE_WITH_SCOPES": True,
+    # Partner banks only use client credentials, so every RFC 9700 (OAuth 2.0 Security
+    # BCP) behaviour is switched to its compliant form now rather than at 4.0: no implicit
+    # or password grants, PKCE S256 only, tokens never in a query string, hashed at rest.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
 }
 
 LOGGING = {
