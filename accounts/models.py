@@ -19,6 +19,21 @@ class EmploymentStatus(models.TextChoices):
     UNEMPLOYED = "unemployed", "Not working"
 
 
+class Housing(models.TextChoices):
+    OWNED = "owned", "Own home, no mortgage"
+    MORTGAGE = "mortgage", "Own home with a mortgage"
+    RENTED = "rented", "Rent"
+    FAMILY = "family", "Live with family"
+
+
+class Gender(models.TextChoices):
+    """A protected attribute: kept for fairness monitoring, never a model input."""
+
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    UNSTATED = "unstated", "Not stated"
+
+
 class CustomerProfile(models.Model):
     """What a customer tells us when applying; the risk engine builds its features from it."""
 
@@ -30,6 +45,16 @@ class CustomerProfile(models.Model):
     employment_status = models.CharField(max_length=20, choices=EmploymentStatus.choices)
     employer_months = models.PositiveIntegerField("months with current employer", default=0)
     city = models.CharField(max_length=80)
+    # 1 = the largest cities ... 4 = rural; derived from `city` when the profile is saved.
+    city_tier = models.PositiveSmallIntegerField(default=3)
+    housing = models.CharField(max_length=10, choices=Housing.choices, blank=True)
+    monthly_debt_payments = models.DecimalField(
+        "monthly payments on other debts", max_digits=18, decimal_places=2, default=0)
+    # Resident identity number; `identity_verified` says it is well-formed (ISO 7064 check
+    # digit) and agrees with the date of birth given.
+    id_number = models.CharField(max_length=18, blank=True, db_index=True)
+    identity_verified = models.BooleanField(default=False)
+    gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.UNSTATED)
     consent_credit_check = models.BooleanField(default=False)
     consent_data_use = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -39,10 +64,43 @@ class CustomerProfile(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(monthly_income__gte=0),
                                    name="profile_income_not_negative"),
+            models.CheckConstraint(condition=models.Q(monthly_debt_payments__gte=0),
+                                   name="profile_debt_not_negative"),
+            models.CheckConstraint(condition=models.Q(city_tier__gte=1, city_tier__lte=4),
+                                   name="profile_city_tier_1_to_4"),
         ]
 
     def __str__(self):
         return self.full_name
+
+
+class CustomerSignals(models.Model):
+    """Behavioural data a customer consented to share from their shopping and payment accounts
+    (the signals a Huabei-style lender relies on). Each field may be unknown: the risk model
+    treats a missing value as missing, never as zero."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="signals")
+    observed_on = models.DateField()
+    shopping_orders_per_month = models.DecimalField(max_digits=8, decimal_places=2, null=True)
+    shopping_spend_per_month = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    # Share of utility and phone bills paid on time over the last year, 0 to 1.
+    bills_on_time_share = models.DecimalField(max_digits=5, decimal_places=4, null=True)
+    account_age_months = models.PositiveIntegerField(null=True)
+    phone_number_months = models.PositiveIntegerField(null=True)
+    devices_last_year = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        verbose_name_plural = "customer signals"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(bills_on_time_share__gte=0, bills_on_time_share__lte=1)
+                | models.Q(bills_on_time_share__isnull=True),
+                name="signals_on_time_share_0_to_1"),
+        ]
+
+    def __str__(self):
+        return f"signals of {self.user}"
 
 
 class PartnerBank(models.Model):

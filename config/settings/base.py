@@ -204,3 +204,7 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # LoanFunding's one-share-per-funder constraint treats "no bank" (the platform) as one value;
 # SQLite cannot express that, so the embedded demo database goes without it. PostgreSQL has it.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+# How often (seconds) a serving process checks whether a new champion model was promoted;
+# between checks it scores with the model it has loaded.
+RISK_CHAMPION_RECHECK_SECONDS = float(os.environ.get("RISK_CHAMPION_RECHECK_SECONDS", "2"))

@@ -1,0 +1,157 @@
+"""The risk engine's records: trained models and their promotions, credit decisions, the
+block list, and the hidden truth of simulated customers."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from lending.models import money_field, rate_field
+
+
+class Card(models.TextChoices):
+    APPLICATION = "application", "A-card (application)"
+    BEHAVIOUR = "behaviour", "B-card (behaviour)"
+    # Trained with `train_model --from-csv` on a lender's own table: kept and compared in the
+    # registry, but its features are the table's columns, so it never serves a decision.
+    CSV = "csv", "From a CSV table"
+
+
+class ModelStatus(models.TextChoices):
+    CANDIDATE = "candidate", "Candidate"
+    CHAMPION = "champion", "Champion"
+    RETIRED = "retired", "Retired"
+
+
+class ModelVersion(models.Model):
+    """One trained scorecard. The booster is XGBoost's own UBJSON, never a pickle, so loading a
+    model can never run code."""
+
+    card = models.CharField(max_length=12, choices=Card.choices)
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=ModelStatus.choices,
+                              default=ModelStatus.CANDIDATE)
+    feature_names = models.JSONField()
+    # sha256 of the feature definitions the model was trained on; serving refuses a mismatch.
+    feature_hash = models.CharField(max_length=64)
+    training_summary = models.JSONField(default=dict, help_text="Rows, bad rate, split, source.")
+    metrics = models.JSONField(default=dict, help_text="Held-out AUC, KS, Gini, Brier, ...")
+    # Maps the booster's margin to a calibrated probability (Platt: sigmoid(a * margin + b)).
+    calibration = models.JSONField(default=dict)
+    # Probability-of-default cut-offs between grades A|B, B|C, C|D, D|E.
+    grade_cutoffs = models.JSONField(default=list, blank=True)
+    booster = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("promote_modelversion", "Can promote a model version to champion")]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "version"], name="one_number_per_version"),
+            models.UniqueConstraint(fields=["card"], condition=Q(status="champion"),
+                                    name="one_champion_per_card"),
+        ]
+
+    def __str__(self):
+        return f"{self.card} v{self.version} ({self.status})"
+
+
+class ModelPromotion(models.Model):
+    """The recorded act of making a model version champion: who, when, why, replacing what."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
+                                      related_name="promotions")
+    previous_champion = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True,
+                                          blank=True, related_name="+")
+    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.model_version} promoted {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+    E = "E", "E"
+
+
+class DecisionOutcome(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class CreditDecision(models.Model):
+    """Everything needed to explain a decision later: the inputs exactly as the model saw them,
+    the rules, the model version, the probability, grade, offer and reasons."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="credit_decisions")
+    product = models.ForeignKey("lending.CreditProduct", on_delete=models.PROTECT,
+                                related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True,
+                                      blank=True, related_name="decisions")
+    outcome = models.CharField(max_length=10, choices=DecisionOutcome.choices)
+    inputs = models.JSONField(help_text="Feature values as the model received them.")
+    policy_results = models.JSONField(help_text="Each hard rule: name, passed, reason.")
+    probability_of_default = models.DecimalField(max_digits=7, decimal_places=6, null=True,
+                                                 blank=True)
+    grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)
+    credit_limit = money_field(null=True, blank=True)
+    daily_rate = rate_field(null=True, blank=True)
+    apr = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    reasons = models.JSONField(default=list, help_text="Sentences shown to the customer.")
+    contributions = models.JSONField(default=dict, blank=True,
+                                     help_text="Per-feature contributions to the score.")
+    reapply_on = models.DateField(null=True, blank=True)
+    business_date = models.DateField()
+    elapsed_ms = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="declined") | Q(credit_limit__gt=0, daily_rate__gt=0),
+                name="approved_decision_has_offer"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} {self.outcome} {self.business_date}"
+
+
+class BlockListEntry(models.Model):
+    """A person the lender will not serve, by identity number, whatever account they use."""
+
+    id_number = models.CharField(max_length=18, unique=True)
+    reason = models.TextField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "block list entries"
+
+    def __str__(self):
+        return self.id_number
+
+
+class SimulatedCustomer(models.Model):
+    """The hidden ground truth of a customer made by `simulate_population`: what the best
+    possible model would know. Real customers have no row here."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="simulated")
+    seed = models.BigIntegerField()
+    true_probability = models.FloatField()
+    # The month of the simulation in which the customer stopped paying, if they did.
+    default_month = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"simulated {self.user_id} (p={self.true_probability:.3f})"
