@@ -25,7 +25,7 @@ Columns = dict[str, np.ndarray]
 class Feature:
     name: str
     label: str
-    compute: Callable[[Columns, date], np.ndarray]
+    compute: Callable[[Columns, date | np.ndarray], np.ndarray]
     # +1: a larger value can only raise the probability of default; -1: only lower it;
     # 0: no constraint (the direction depends on the range, e.g. age).
     monotone: int
@@ -56,8 +56,8 @@ EMPLOYMENT_CODES = {EmploymentStatus.EMPLOYED: 0, EmploymentStatus.SELF_EMPLOYED
 HOUSING_CODES = {Housing.OWNED: 0, Housing.MORTGAGE: 1, Housing.FAMILY: 2, Housing.RENTED: 3}
 
 
-def _age_years(c: Columns, as_of: date) -> np.ndarray:
-    days = (np.datetime64(as_of, "D") - c["birth_date"]).astype(np.float64)
+def _age_years(c: Columns, as_of) -> np.ndarray:
+    days = (np.asarray(as_of, dtype="datetime64[D]") - c["birth_date"]).astype(np.float64)
     return np.floor(days / 365.25)
 
 
@@ -167,7 +167,9 @@ def columns_from_rows(rows: Sequence[tuple], names: Sequence[str]) -> Columns:
     return columns
 
 
-def application_matrix(columns: Columns, as_of: date) -> np.ndarray:
-    """The model's input: one row per customer, one column per feature, float32 with NaN."""
+def application_matrix(columns: Columns, as_of) -> np.ndarray:
+    """The model's input: one row per customer, one column per feature, float32 with NaN.
+    `as_of` is the day of application: one date for all rows, or an array with one per row
+    (training on customers who applied on different days)."""
     return np.column_stack([_float(f.compute(columns, as_of)) for f in APPLICATION_FEATURES]
                            ).astype(np.float32)
