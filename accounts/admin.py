@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import CustomerProfile, PartnerApiClient, PartnerBank, User
+from .models import CustomerProfile, CustomerSignals, PartnerApiClient, PartnerBank, User
 
 
 @admin.register(User)
@@ -31,10 +31,32 @@ class CustomerProfileAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("full_name", "user__username", "user__email", "user__phone", "city")
     show_full_result_count = False
-    fields = ("user", "full_name", "birth_date", "monthly_income", "employment_status",
-              "employer_months", "city", "consent_credit_check", "consent_data_use",
-              "created_at", "updated_at")
+    fields = ("user", "full_name", "birth_date", "monthly_income", "monthly_debt_payments",
+              "employment_status", "employer_months", "city", "city_tier", "housing",
+              "id_number", "identity_verified", "gender", "consent_credit_check",
+              "consent_data_use", "created_at", "updated_at")
     readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerSignals)
+class CustomerSignalsAdmin(admin.ModelAdmin):
+    """Read-only: data the customer consented to share, as it was received."""
+
+    list_display = ("user", "observed_on", "shopping_orders_per_month", "bills_on_time_share",
+                    "account_age_months")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    show_full_result_count = False
+    readonly_fields = [f.name for f in CustomerSignals._meta.fields]
 
     def has_add_permission(self, request):
         return False
@@ -72,6 +94,11 @@ class PartnerApiClientAdmin(admin.ModelAdmin):
     search_fields = ("partner_bank__code", "application__client_id", "application__name")
     raw_id_fields = ("partner_bank", "application")
     readonly_fields = ("created_at",)
+
+    def has_add_permission(self, request):
+        # Credentials are issued by `manage.py create_partner_client`, which makes the OAuth2
+        # application and this link together and shows the secret once.
+        return False
 
     @admin.display(description="Client id", ordering="application__client_id")
     def client_id(self, obj):
