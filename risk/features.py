@@ -56,9 +56,20 @@ EMPLOYMENT_CODES = {EmploymentStatus.EMPLOYED: 0, EmploymentStatus.SELF_EMPLOYED
 HOUSING_CODES = {Housing.OWNED: 0, Housing.MORTGAGE: 1, Housing.FAMILY: 2, Housing.RENTED: 3}
 
 
+def _year_and_day_of_year(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(year, month * 100 + day) of datetime64[D] values, for comparing birthdays."""
+    months = days.astype("datetime64[M]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months).astype(np.int64) + 1
+    return year, month * 100 + day
+
+
 def _age_years(c: Columns, as_of) -> np.ndarray:
-    days = (np.asarray(as_of, dtype="datetime64[D]") - c["birth_date"]).astype(np.float64)
-    return np.floor(days / 365.25)
+    """Completed years, as a person counts them: one more on each birthday."""
+    year, month_day = _year_and_day_of_year(np.asarray(as_of, dtype="datetime64[D]"))
+    birth_year, birth_month_day = _year_and_day_of_year(c["birth_date"])
+    return _float(year - birth_year - (month_day < birth_month_day))
 
 
 def _codes(values: np.ndarray, codes: dict) -> np.ndarray:
