@@ -8,21 +8,29 @@ COLLECTOR = "Collector"
 RISK_MANAGER = "Risk manager"
 
 # Officers read everything lending-related and may lower limits; collectors read loans and
-# schedules; risk managers may do what officers do (models come to them with the risk issue).
+# schedules; risk managers may do what officers do. In risk, officers read decisions and keep the
+# block list; managers also read the models, their promotions and the simulator's truth, and
+# promote a model to champion. Collectors see nothing of risk.
 _LENDING_VIEW = [
     "view_creditproduct", "view_creditline", "view_limitchange", "view_loan", "view_loanfunding",
     "view_instalment", "view_repayment", "view_businessdate", "view_closestep",
     "view_ledgeraccount", "view_journalentry", "view_posting",
 ]
+_BLOCK_LIST = ["view_blocklistentry", "add_blocklistentry", "delete_blocklistentry"]
+_RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST]
+_RISK_MANAGER = [*_RISK_OFFICER, "view_modelversion", "view_modelpromotion",
+                 "view_simulatedcustomer", "promote_modelversion"]
 ROLE_PERMISSIONS = {
     RISK_OFFICER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
-    + [("accounts", "view_customerprofile"), ("accounts", "view_user")],
+    + [("accounts", "view_customerprofile"), ("accounts", "view_user")]
+    + [("risk", p) for p in _RISK_OFFICER],
     COLLECTOR: [("lending", p) for p in ["view_creditline", "view_loan", "view_instalment",
                                          "view_repayment"]]
     + [("accounts", "view_customerprofile")],
     RISK_MANAGER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
     + [("accounts", "view_customerprofile"), ("accounts", "view_user"),
-       ("accounts", "view_partnerbank")],
+       ("accounts", "view_partnerbank")]
+    + [("risk", p) for p in _RISK_MANAGER],
 }
 
 
