@@ -5,7 +5,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 
-from accounts.models import EmploymentStatus, User
+from accounts.identity import IdNumberInvalid, id_number_parse
+from accounts.models import EmploymentStatus, Housing, User
 from accounts.services.customers import MAX_EMPLOYER_MONTHS, birth_date_problems
 
 
@@ -44,6 +45,12 @@ class DateInput(forms.DateInput):
 class ProfileForm(forms.Form):
     full_name = forms.CharField(max_length=120, widget=forms.TextInput(
         attrs={"autocomplete": "name"}))
+    # Room for the spaces people type between groups; the service stores the 18 characters.
+    id_number = forms.CharField(
+        label="Resident identity number", max_length=24,
+        help_text="18 characters, as on your identity card; the last may be X.",
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off",
+                                      "spellcheck": "false"}))
     birth_date = forms.DateField(label="Date of birth", widget=DateInput(format="%Y-%m-%d"),
                                  help_text="You must be 18 or older.")
     monthly_income = forms.DecimalField(
@@ -56,13 +63,38 @@ class ProfileForm(forms.Form):
                                          widget=forms.TextInput(attrs={"inputmode": "numeric"}))
     city = forms.CharField(max_length=80, widget=forms.TextInput(
         attrs={"autocomplete": "address-level2"}))
+    housing = forms.ChoiceField(choices=[("", "Choose…"), *Housing.choices])
+    monthly_debt_payments = forms.DecimalField(
+        max_digits=18, decimal_places=2, min_value=0, initial=0,
+        label=f"Monthly payments on other debts ({settings.CURRENCY})",
+        help_text="Mortgage, car loan, credit cards and other loans together; 0 if none.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     consent_credit_check = forms.BooleanField(
         required=False, label="I agree to a credit check with credit bureaus.")
     consent_data_use = forms.BooleanField(
         required=False, label="I agree that my data is used to decide on my credit.")
+
+    def clean_id_number(self):
+        try:
+            return id_number_parse(self.cleaned_data["id_number"]).number
+        except IdNumberInvalid as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_birth_date(self):
         birth_date = self.cleaned_data["birth_date"]
         if problems := birth_date_problems(birth_date):
             raise forms.ValidationError(problems)
         return birth_date
+
+    def clean(self):
+        cleaned = super().clean()
+        # The service would save a mismatch as unverified (and credit would be declined); on
+        # the page it is almost always a typing mistake, so the customer is asked to fix it.
+        number, birth_date = cleaned.get("id_number"), cleaned.get("birth_date")
+        if number and birth_date:
+            in_number = id_number_parse(number).birth_date
+            if in_number != birth_date:
+                self.add_error("id_number", f"This identity number belongs to someone born on "
+                                            f"{in_number:%Y-%m-%d}, not on the date of birth "
+                                            f"you gave.")
+        return cleaned

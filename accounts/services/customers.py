@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts.models import CustomerProfile, EmploymentStatus, User
+from accounts.cities import city_tier
+from accounts.identity import IdNumberInvalid, id_number_normalise, id_number_parse
+from accounts.models import CustomerProfile, EmploymentStatus, Gender, Housing, User
 
 # The business date is the platform's clock (DESIGN.md §4): a customer's age is reckoned on it,
 # never on the wall clock, so this one read crosses from accounts into lending's selectors.
@@ -22,9 +24,9 @@ OLDEST_PLAUSIBLE_AGE = 120
 MAX_EMPLOYER_MONTHS = 12 * 80
 PROFILE_FIELDS = {
     "full_name", "birth_date", "monthly_income", "employment_status", "employer_months", "city",
-    "consent_credit_check", "consent_data_use",
+    "housing", "monthly_debt_payments", "id_number", "consent_credit_check", "consent_data_use",
 }
-# Limits of CustomerProfile.monthly_income: DecimalField(max_digits=18, decimal_places=2).
+# Limits of the profile's amounts: DecimalField(max_digits=18, decimal_places=2).
 INCOME_LIMIT = Decimal("1e16")
 
 
@@ -63,7 +65,8 @@ def customer_sign_up(*, username, email, password) -> User:
     return user
 
 
-def _age_on(birth_date: date, day: date) -> int:
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years on `day`, as a person counts them: one more on each birthday."""
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
@@ -76,30 +79,42 @@ def birth_date_problems(birth_date) -> list[str]:
         return ["Enter a valid date of birth."]
     if birth_date > today:
         return ["The date of birth is in the future."]
-    if _age_on(birth_date, today) < ADULT_AGE:
+    if age_on(birth_date, today) < ADULT_AGE:
         return [f"You must be at least {ADULT_AGE} years old."]
-    if _age_on(birth_date, today) > OLDEST_PLAUSIBLE_AGE:
+    if age_on(birth_date, today) > OLDEST_PLAUSIBLE_AGE:
         return ["Check the year of birth."]
     return []
 
 
-def _income(value):
-    """Monthly income as a Decimal of at most two decimals; a float is refused like in lending."""
+def _amount(value, what="Monthly income"):
+    """A monthly amount as a Decimal of at most two decimals; a float is refused like in
+    lending."""
     if isinstance(value, bool | float):
-        raise ValidationError("Monthly income must be a decimal amount, not a float.")
+        raise ValidationError(f"{what} must be a decimal amount, not a float.")
     try:
-        income = Decimal(str(value).strip()) if isinstance(value, int | str) else value
+        amount = Decimal(str(value).strip()) if isinstance(value, int | str) else value
     except InvalidOperation:
-        raise ValidationError("Monthly income must be a number.") from None
-    if not isinstance(income, Decimal) or not income.is_finite():
-        raise ValidationError("Monthly income must be a number.")
-    if income < 0:
-        raise ValidationError("Monthly income cannot be negative.")
-    if income != income.quantize(Decimal("0.01")):
-        raise ValidationError("Monthly income has more than two decimals.")
-    if income >= INCOME_LIMIT:
-        raise ValidationError("Monthly income is too large.")
-    return income.quantize(Decimal("0.01"))
+        raise ValidationError(f"{what} must be a number.") from None
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise ValidationError(f"{what} must be a number.")
+    if amount < 0:
+        raise ValidationError(f"{what} cannot be negative.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError(f"{what} has more than two decimals.")
+    if amount >= INCOME_LIMIT:
+        raise ValidationError(f"{what} is too large.")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _identity(id_number: str, birth_date) -> dict:
+    """identity_verified and gender from a well-formed number (`IdNumberInvalid` otherwise).
+    A blank number is allowed: the profile is saved unverified and policy declines credit."""
+    if not id_number:
+        return {"id_number": "", "identity_verified": False, "gender": Gender.UNSTATED}
+    parsed = id_number_parse(id_number)
+    return {"id_number": parsed.number,
+            "identity_verified": parsed.birth_date == birth_date,
+            "gender": Gender.MALE if parsed.male else Gender.FEMALE}
 
 
 def _check_profile(fields):
@@ -118,10 +133,24 @@ def _check_profile(fields):
     if problems := birth_date_problems(fields.get("birth_date")):
         errors["birth_date"] = problems
 
-    try:
-        cleaned["monthly_income"] = _income(fields.get("monthly_income"))
-    except ValidationError as error:
-        errors["monthly_income"] = error.messages
+    for name, what in (("monthly_income", "Monthly income"),
+                       ("monthly_debt_payments", "Monthly payments on other debts")):
+        try:
+            cleaned[name] = _amount(fields.get(name), what)
+        except ValidationError as error:
+            errors[name] = error.messages
+
+    if fields.get("housing") not in Housing.values:
+        errors["housing"] = ["Choose your housing situation."]
+
+    raw_id = fields.get("id_number")
+    if raw_id is not None and not isinstance(raw_id, str):
+        errors["id_number"] = ["Enter the identity number as text."]
+    else:
+        try:
+            cleaned.update(_identity(id_number_normalise(raw_id), fields.get("birth_date")))
+        except IdNumberInvalid as error:
+            errors["id_number"] = [str(error)]
 
     if fields.get("employment_status") not in EmploymentStatus.values:
         errors["employment_status"] = ["Choose an employment status."]
@@ -138,11 +167,16 @@ def _check_profile(fields):
 
     if errors:
         raise ValidationError(errors)
+    cleaned["city_tier"] = city_tier(cleaned["city"])
     return cleaned
 
 
 def customer_profile_save(*, user, **fields) -> CustomerProfile:
-    """Create or replace the customer's profile with every field given, after checking them."""
+    """Create or replace the customer's profile with every field given, after checking them.
+
+    Derived on the way: city_tier from the city, and from the identity number the gender and
+    identity_verified (well-formed, right check character, and born on the date of birth
+    given). A malformed number is a ValidationError on `id_number`."""
     unknown = set(fields) - PROFILE_FIELDS
     missing = PROFILE_FIELDS - set(fields)
     if unknown or missing:

@@ -208,3 +208,15 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 # How often (seconds) a serving process checks whether a new champion model was promoted;
 # between checks it scores with the model it has loaded.
 RISK_CHAMPION_RECHECK_SECONDS = float(os.environ.get("RISK_CHAMPION_RECHECK_SECONDS", "2"))
+
+# The instant credit decision (risk.policy, risk.decisions). Debt-to-income: monthly payments on
+# other debts over monthly income must stay below this bound; per product code in the second
+# setting (a dict), which overrides the first.
+RISK_MAX_DEBT_TO_INCOME = os.environ.get("RISK_MAX_DEBT_TO_INCOME", "0.5")
+RISK_MAX_DEBT_TO_INCOME_BY_PRODUCT: dict[str, str] = {}
+# Applicants are adults on the business date and no older than this.
+RISK_MAX_AGE = int(os.environ.get("RISK_MAX_AGE", "70"))
+# After a decline, a new application is refused for this many days.
+RISK_REAPPLY_DAYS = int(os.environ.get("RISK_REAPPLY_DAYS", "30"))
+# An approved offer can be accepted for this many days after the decision.
+RISK_OFFER_VALID_DAYS = int(os.environ.get("RISK_OFFER_VALID_DAYS", "30"))

@@ -7,6 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts.cities import city_tier
+from accounts.identity import (
+    IdNumberInvalid,
+    id_number_check_character,
+    id_number_make,
+    id_number_parse,
+)
 from accounts.models import CustomerProfile, User
 from accounts.services import customer_profile_save, customer_sign_up
 from tests.factories import ProfileFactory, UserFactory, set_business_date
@@ -27,17 +34,25 @@ def sign_up_form(**overrides):
             "password_again": PASSWORD, **overrides}
 
 
+# Lin Wei's number: born 1990-05-17, sequence 123 (odd: a man).
+LIN_WEI_ID = id_number_make(region="330106", birth_date=date(1990, 5, 17), sequence=123)
+# The worked example of GB 11643: a woman born 1949-12-31 in Beijing, check character X.
+STANDARD_EXAMPLE_ID = "11010519491231002X"
+
+
 def profile_form(**overrides):
     return {"full_name": "Lin Wei", "birth_date": "1990-05-17", "monthly_income": "15000.50",
             "employment_status": "employed", "employer_months": "30", "city": "Hangzhou",
+            "housing": "rented", "monthly_debt_payments": "1200", "id_number": LIN_WEI_ID,
             "consent_credit_check": "on", "consent_data_use": "on", **overrides}
 
 
 def profile_fields(**overrides):
     return {"full_name": "Lin Wei", "birth_date": date(1990, 5, 17),
             "monthly_income": Decimal("15000.50"), "employment_status": "employed",
-            "employer_months": 30, "city": "Hangzhou", "consent_credit_check": True,
-            "consent_data_use": True, **overrides}
+            "employer_months": 30, "city": "Hangzhou", "housing": "rented",
+            "monthly_debt_payments": Decimal("1200.00"), "id_number": LIN_WEI_ID,
+            "consent_credit_check": True, "consent_data_use": True, **overrides}
 
 
 def test_sign_up_then_profile_then_dashboard(client):
@@ -61,11 +76,15 @@ def test_sign_up_then_profile_then_dashboard(client):
     assert profile.birth_date == date(1990, 5, 17)
     assert profile.employer_months == 30
     assert profile.consent_credit_check and profile.consent_data_use
+    assert (profile.housing, profile.monthly_debt_payments) == ("rented", Decimal("1200.00"))
+    assert (profile.id_number, profile.identity_verified, profile.gender) == (
+        LIN_WEI_ID, True, "male")
+    assert profile.city_tier == 2
 
     dashboard = client.get(reverse("dashboard")).content.decode()
     assert "Your profile is saved." in dashboard
-    assert "Your credit decision is not available yet." in dashboard
-    assert "No decision has been made about you." in dashboard
+    assert "You have no credit line yet." in dashboard
+    assert "Apply for credit</a>" in dashboard
     assert "Borrow cash</a>" not in dashboard
 
 
@@ -73,7 +92,7 @@ def test_a_new_customer_without_profile_is_asked_for_one(client):
     client.post(reverse("signup"), sign_up_form())
     dashboard = client.get(reverse("dashboard")).content.decode()
     assert "Fill in your profile" in dashboard
-    assert "Your credit decision is not available yet." in dashboard
+    assert "You have no credit line yet." in dashboard
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -172,6 +191,18 @@ def test_the_profile_page_shows_the_saved_profile_for_editing(client):
     ({"employment_status": "astronaut"}, "Select a valid choice."),
     ({"employer_months": "-3"}, "Ensure this value is greater than or equal to 0."),
     ({"employer_months": "2.5"}, "Enter a whole number."),
+    ({"housing": ""}, "This field is required."),
+    ({"housing": "castle"}, "Select a valid choice."),
+    ({"monthly_debt_payments": "-1"}, "Ensure this value is greater than or equal to 0."),
+    ({"monthly_debt_payments": "a lot"}, "Enter a number."),
+    ({"id_number": ""}, "This field is required."),
+    ({"id_number": LIN_WEI_ID[:17] + ("0" if LIN_WEI_ID[17] != "0" else "1")},
+     "last character does not match the others"),
+    ({"id_number": "33010619900517123"}, "An identity number has 18 characters"),
+    ({"id_number": "3301061990051712A"}, "An identity number has 18 characters"),
+    ({"id_number": id_number_make(region="330106", birth_date=date(1991, 5, 17),
+                                  sequence=123)},
+     "belongs to someone born on 1991-05-17, not on the date of birth you gave"),
 ])
 def test_bad_profile_input_is_a_form_message_and_saves_nothing(client, overrides, message):
     client.force_login(UserFactory())
@@ -192,7 +223,9 @@ def test_every_profile_problem_is_shown_at_once(client):
 
 def test_turning_18_on_the_business_date_is_old_enough(client):
     client.force_login(UserFactory())
-    response = client.post(reverse("profile"), profile_form(birth_date="2008-03-10"))
+    response = client.post(reverse("profile"), profile_form(
+        birth_date="2008-03-10",
+        id_number=id_number_make(region="330106", birth_date=date(2008, 3, 10), sequence=1)))
     assert response.status_code == 302
     assert CustomerProfile.objects.get().birth_date == date(2008, 3, 10)
 
@@ -246,6 +279,12 @@ def test_customer_profile_save_creates_then_replaces():
     ({"employer_months": True}, "employer_months"),
     ({"consent_data_use": "yes"}, "consent_data_use"),
     ({"city": ""}, "city"),
+    ({"housing": "tent"}, "housing"),
+    ({"monthly_debt_payments": 10.5}, "monthly_debt_payments"),
+    ({"monthly_debt_payments": "-3"}, "monthly_debt_payments"),
+    ({"id_number": "11010519491231002Y"}, "id_number"),
+    ({"id_number": "110105194912310021"}, "id_number"),
+    ({"id_number": 110105194912310021}, "id_number"),
 ])
 def test_customer_profile_save_refuses_bad_values(overrides, field):
     with pytest.raises(ValidationError) as raised:
@@ -262,3 +301,67 @@ def test_customer_profile_save_wants_every_field_and_no_other():
     with pytest.raises(TypeError):
         customer_profile_save(user=UserFactory(), **profile_fields(), nickname="x")
 
+
+
+# The profile's derived fields: identity, gender and city tier.
+
+def test_the_standard_example_number_is_well_formed():
+    parsed = id_number_parse(STANDARD_EXAMPLE_ID.lower())
+    assert (parsed.number, parsed.birth_date, parsed.male) == (
+        STANDARD_EXAMPLE_ID, date(1949, 12, 31), False)
+
+
+@pytest.mark.parametrize("number, message", [
+    ("11010519491231002", "18 characters"),
+    ("1101051949123100211", "18 characters"),
+    ("11010519491231002x0", "18 characters"),
+    ("110105194912310029", "last character does not match"),
+    # 1949-13-32, with the right check character, so that only the date is wrong.
+    ("11010519491332002" + id_number_check_character("11010519491332002"), "not a real date"),
+])
+def test_malformed_numbers_say_why(number, message):
+    with pytest.raises(IdNumberInvalid, match=message):
+        id_number_parse(number)
+
+
+def test_a_number_born_on_another_day_is_saved_unverified_with_its_gender():
+    other_day = id_number_make(region="330106", birth_date=date(1990, 5, 18), sequence=124)
+    profile = customer_profile_save(user=UserFactory(), **profile_fields(id_number=other_day))
+    assert (profile.identity_verified, profile.gender) == (False, "female")
+
+
+def test_a_blank_number_is_unverified_and_gender_unstated():
+    profile = customer_profile_save(user=UserFactory(), **profile_fields(id_number=""))
+    assert (profile.id_number, profile.identity_verified, profile.gender) == (
+        "", False, "unstated")
+
+
+def test_spaces_and_a_small_x_are_tidied_before_saving():
+    profile = customer_profile_save(
+        user=UserFactory(), **profile_fields(birth_date=date(1949, 12, 31),
+                                             id_number=" 110105 19491231 002x "))
+    assert (profile.id_number, profile.identity_verified, profile.gender) == (
+        STANDARD_EXAMPLE_ID, True, "female")
+
+
+@pytest.mark.parametrize("city, tier", [
+    ("Beijing", 1), ("SHANGHAI", 1), ("guangzhou", 1), ("深圳", 1), ("北京市", 1),
+    ("Chengdu", 2), ("Xi'an", 2), ("xian", 2), ("西安", 2), ("Hangzhou City", 2),
+    ("Kunming", 2), ("Yiwu", 3), ("Lishui", 3), ("义乌", 3),
+])
+def test_city_tiers(city, tier):
+    assert city_tier(city) == tier
+
+
+def test_the_city_tier_follows_the_city_on_every_save():
+    user = UserFactory()
+    assert customer_profile_save(user=user, **profile_fields(city="Beijing")).city_tier == 1
+    assert customer_profile_save(user=user, **profile_fields(city="Yiwu")).city_tier == 3
+
+
+def test_the_profile_page_says_whether_the_identity_is_verified(client):
+    profile = ProfileFactory(identity_verified=False)
+    client.force_login(profile.user)
+    assert "Identity not verified" in client.get(reverse("profile")).content.decode()
+    client.post(reverse("profile"), profile_form())
+    assert "Identity verified" in client.get(reverse("profile")).content.decode()

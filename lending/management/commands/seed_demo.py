@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import User
+from accounts.identity import id_number_make
+from accounts.models import Housing, User
 from accounts.roles import COLLECTOR, RISK_MANAGER, RISK_OFFICER
 from lending import services
 from lending.models import Loan, LoanStatus, ProductKind, RepaymentMethod
@@ -72,12 +73,17 @@ class Command(BaseCommand):
                                                  email=f"{username}@example.com",
                                                  password=CUSTOMER_PASSWORD)
         today = business_date_today()
+        birth_date = today.replace(year=today.year - rng.randrange(22, 58))
         account_services.customer_profile_save(
             user=user, full_name="Demo Customer" if n == 0 else f"Customer {n:02d}",
-            birth_date=today.replace(year=today.year - rng.randrange(22, 58)),
+            birth_date=birth_date,
             monthly_income=Decimal(rng.randrange(6_000, 40_001, 500)),
             employment_status="employed", employer_months=rng.randrange(3, 120),
-            city=rng.choice(CITIES), consent_credit_check=True, consent_data_use=True)
+            city=rng.choice(CITIES), housing=rng.choice(Housing.values),
+            monthly_debt_payments=Decimal(rng.randrange(0, 3_001, 100)),
+            id_number=id_number_make(region="330106", birth_date=birth_date,
+                                     sequence=rng.randrange(1000)),
+            consent_credit_check=True, consent_data_use=True)
         return user
 
     def age(self, plans, rng):
