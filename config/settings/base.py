@@ -208,6 +208,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 # How often (seconds) a serving process checks whether a new champion model was promoted;
 # between checks it scores with the model it has loaded.
 RISK_CHAMPION_RECHECK_SECONDS = float(os.environ.get("RISK_CHAMPION_RECHECK_SECONDS", "2"))
+# Calibrated PD cut-offs between grades A|B, B|C, C|D, D|E; each trained model keeps its copy.
+RISK_GRADE_CUTOFFS = [0.03, 0.06, 0.12, 0.25]
 
 # The instant credit decision (risk.policy, risk.decisions). Debt-to-income: monthly payments on
 # other debts over monthly income must stay below this bound; per product code in the second
