@@ -10,7 +10,7 @@ from .business_date import (
     business_days_advance,
 )
 from .ledger import chart_of_accounts_ensure
-from .lines import credit_line_open, line_limit_lower
+from .lines import credit_line_open, line_limit_lower, line_limit_raise
 from .origination import loan_originate
 from .products import credit_product_create, partner_bank_create
 from .repayment import loan_payoff_amount, loan_repay
@@ -25,6 +25,7 @@ __all__ = [
     "credit_line_open",
     "credit_product_create",
     "line_limit_lower",
+    "line_limit_raise",
     "loan_originate",
     "loan_payoff_amount",
     "loan_repay",
