@@ -75,6 +75,13 @@ def _typed(column: pd.Series) -> pd.Series:
     return stripped.astype("category")
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def read_credit_table(path, *, target: str, bad_value: str) -> CreditTable:
     path = Path(path)
     frame = _read(path)
@@ -94,11 +101,18 @@ def read_credit_table(path, *, target: str, bad_value: str) -> CreditTable:
     if len(values) == 1:
         raise TableError(f"Every row has {target} = {values[0]!r}: a model needs both goods "
                          "and bads.")
-    if bad_value not in values:
+    frame, outcome = frame[known.to_numpy()].reset_index(drop=True), outcome[known]
+    is_bad = outcome == bad_value
+    if not is_bad.any():
+        # A numeric outcome written as 1.0/0.0 (a column with gaps, saved by pandas) still
+        # matches --bad-value 1.
+        numbers, wanted = pd.to_numeric(outcome, errors="coerce"), _number(bad_value)
+        if wanted is not None and numbers.notna().all():
+            is_bad = numbers == wanted
+    if not is_bad.any():
         shown = ", ".join(repr(v) for v in values[:10]) + (" ..." if len(values) > 10 else "")
         raise TableError(f"No row has {target} = {bad_value!r}. Its values are: {shown}.")
-    frame, outcome = frame[known.to_numpy()].reset_index(drop=True), outcome[known]
-    y = (outcome == bad_value).to_numpy().astype(np.int64)
+    y = is_bad.to_numpy().astype(np.int64)
     bads, goods = int(y.sum()), int(len(y) - y.sum())
     if min(bads, goods) < MIN_ROWS_PER_CLASS:
         raise TableError(f"Too few rows for {FOLDS}-fold cross-validation: {bads} bad and "
