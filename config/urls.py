@@ -13,4 +13,5 @@ urlpatterns = [
     path("api/v1/", include("lending.api.urls")),
     path("", include("accounts.urls")),
     path("", include("lending.urls")),
+    path("", include("risk.urls")),
 ]

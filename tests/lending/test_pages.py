@@ -96,10 +96,11 @@ def test_dashboard_lists_the_customers_loans_with_status_and_days_past_due(brows
     assert "Active" in page
 
 
-def test_dashboard_says_no_credit_decision_yet_without_a_line(client):
+def test_dashboard_offers_to_apply_without_a_line(client):
     client.force_login(UserFactory())
     page = client.get(reverse("dashboard")).content.decode()
-    assert "Your credit decision is not available yet." in page
+    assert "You have no credit line yet." in page
+    assert f'href="{reverse("apply")}">Apply for credit</a>' in page
     assert "You have no loans." in page
 
 

@@ -1,0 +1,76 @@
+"""The customer's application for credit: apply, see the decision and its offer, accept.
+
+Every change goes through `risk.decisions`; a refusal (RiskError, LendingError) is shown on the
+page, never a server error."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import CustomerProfile
+from lending.errors import LendingError
+from lending.selectors import business_date_today
+
+from .decisions import credit_decide, credit_offer_accept, offer_expires_on
+from .errors import RiskError
+from .forms import ApplyForm
+from .models import DecisionOutcome
+from .selectors import decision_of_customer, products_open_for_application
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request):
+    has_profile = CustomerProfile.objects.filter(user=request.user).exists()
+    products = products_open_for_application()
+    form = ApplyForm(request.POST if request.method == "POST" else None, products=products)
+    if request.method == "POST" and has_profile and form.is_valid():
+        try:
+            decision = credit_decide(customer=request.user,
+                                     product=form.cleaned_data["product"])
+        except (RiskError, LendingError) as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("decision", pk=decision.pk)
+    return render(request, "risk/apply.html", {
+        "form": form, "has_profile": has_profile, "has_products": products.exists()})
+
+
+def _own_decision_or_404(request, pk):
+    decision = decision_of_customer(customer=request.user, decision_id=pk)
+    if decision is None:
+        raise Http404("No such decision.")
+    return decision
+
+
+@login_required
+@require_http_methods(["GET"])
+def decision_detail(request, pk):
+    decision = _own_decision_or_404(request, pk)
+    approved = decision.outcome == DecisionOutcome.APPROVED
+    expires_on = offer_expires_on(decision) if approved else None
+    return render(request, "risk/decision.html", {
+        "decision": decision, "approved": approved, "currency": settings.CURRENCY,
+        # As many decimals as the rate has: 0.02, 0.05375.
+        "daily_rate_percent": (decision.daily_rate * 100).normalize() if approved else None,
+        "expires_on": expires_on,
+        "can_accept": (approved and decision.accepted_at is None
+                       and business_date_today() <= expires_on),
+    })
+
+
+@login_required
+@require_POST
+def decision_accept(request, pk):
+    decision = _own_decision_or_404(request, pk)
+    try:
+        line = credit_offer_accept(decision_id=decision.pk, customer=request.user)
+    except (RiskError, LendingError) as error:
+        messages.error(request, str(error))
+        return redirect("decision", pk=decision.pk)
+    messages.success(request, f"Your {line.product.name} line is ready: limit "
+                              f"{line.credit_limit:,.2f} {settings.CURRENCY}.")
+    return redirect("dashboard")
