@@ -60,12 +60,7 @@ def _auc(metrics):
 def _share_of_ceiling(metrics):
     """The model's held-out AUC as a share of the true probabilities' AUC on the same rows
     (simulated data only: a real lender has no ceiling to compare with)."""
-    if metrics.get("share_of_ceiling") is not None:
-        return metrics["share_of_ceiling"]
-    auc, ceiling = metrics.get("auc"), metrics.get("ceiling_auc")
-    if auc is None or not ceiling:
-        return None
-    return auc / ceiling
+    return metrics.get("auc_share_of_ceiling")
 
 
 class PromoteForm(forms.Form):

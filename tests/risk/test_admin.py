@@ -49,7 +49,8 @@ def register(seed=1, card="application", auc=0.8):
     return model_version_register(
         card=card, booster=booster, feature_names=APPLICATION_FEATURE_NAMES,
         feature_hash=APPLICATION_FEATURES_HASH, training_summary={"rows": 200},
-        metrics={"auc": auc, "ceiling_auc": 0.85}, calibration={"a": 1.0, "b": 0.0},
+        metrics={"auc": auc, "ceiling_auc": 0.85, "auc_share_of_ceiling": auc / 0.85},
+        calibration={"a": 1.0, "b": 0.0},
         grade_cutoffs=[0.03, 0.06, 0.12, 0.25])
 
 

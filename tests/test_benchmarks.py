@@ -1,0 +1,56 @@
+"""The decision benchmark runs end to end with tiny counts and prints its figures. Nothing here
+asserts a timing: the figures only have to be there and add up."""
+
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NUMBER = r"(\d[\d,]*\.?\d*)"
+
+
+def bench_database_url():
+    """A database of its own beside the test database, so parallel runs never share one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return "postgres://postgres@127.0.0.1:5432/credit_bench"
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench"))
+
+
+def figures(pattern, output):
+    match = re.search(pattern, output)
+    assert match, f"{pattern!r} not in:\n{output}"
+    return [float(group.replace(",", "")) for group in match.groups()]
+
+
+def test_the_decision_benchmark_prints_its_figures():
+    env = {**os.environ, "DATABASE_URL": bench_database_url()}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run(
+        [sys.executable, "benchmarks/decision.py", "--decisions", "12", "--warmup", "3",
+         "--batch-rows", "20000", "--contribution-rows", "200"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+    output = run.stdout
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    assert "12 decisions after 3 warm-up" in output
+    for label in ("POST /apply/ until its redirect", r"POST /bench/insert/ \(one INSERT\)",
+                  r"server's decision time \(elapsed_ms\)"):
+        median, p99 = figures(label + rf"\s+{NUMBER}\s+{NUMBER}", output)
+        assert 0 < median <= p99, label
+    approved, declined = figures(rf"outcomes: {NUMBER} approved, {NUMBER} declined", output)
+    assert approved + declined == 12
+    assert re.search(r"Targets: p99 < 15 ms: (met|NOT met) .*within 3x of the one-INSERT "
+                     r"view: (met|NOT met)", output)
+
+    assert "Batch scoring: 20,000 rows" in output
+    for label in (r"risk.scoring.score_batch, \d+ threads, no contributions",
+                  r"booster.inplace_predict, 2 threads \(baseline\)",
+                  r"approximate contributions, 200 rows \(score_batch\)",
+                  r"exact contributions, 200 rows \(pred_contribs\)"):
+        [rate] = figures(label + rf"\s+{NUMBER} rows/s", output)
+        assert rate > 0, label
