@@ -129,8 +129,10 @@ class Command(BaseCommand):
                                  monotone=[f.monotone for f in features], seed=seed,
                                  true_probability=training_set.true_probability,
                                  grade_cutoffs=cutoffs, max_rounds=max_rounds, params=params)
+        data_summary = {**_plain(training_set.summary), "rows": rows, "bads": bads,
+                        "bad_rate": bads / rows}
         return self._register(card, result, feature_hash=feature_hash,
-                              data_summary=_plain(training_set.summary), seed=seed,
+                              data_summary=data_summary, seed=seed,
                               max_rounds=max_rounds, started=started)
 
     def _train_csv(self, path, target, bad_value, *, seed, max_rounds, params, cutoffs,
