@@ -10,6 +10,8 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from lending.schedule import add_months_anchored
+from lending.selectors import business_date_today
 from risk.errors import RiskError
 from risk.models import Card
 from risk.registry import model_version_promote, model_version_register
@@ -39,7 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--bad-value", help="with --from-csv: the target value meaning bad "
                                                 "(compared as text, e.g. bad, 1, yes)")
         parser.add_argument("--snapshot", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                            help="with --card behaviour: the day the features are taken on")
+                            help="with --card behaviour: the day the features are taken on "
+                                 "(default: the business date less the horizon)")
         parser.add_argument("--horizon-months", type=int, default=6,
                             help="with --card behaviour: months after the snapshot in which "
                                  "a default counts (default 6)")
@@ -110,10 +113,16 @@ class Command(BaseCommand):
         else:
             from risk.behaviour import BEHAVIOUR_FEATURES as features
             from risk.behaviour import BEHAVIOUR_FEATURES_HASH as feature_hash
+            if horizon_months < 1:
+                raise CommandError("--horizon-months must be at least 1.")
             if snapshot is None:
-                raise CommandError("--card behaviour needs --snapshot YYYY-MM-DD.")
-            training_set = datasets.behaviour_training_set(snapshot,
-                                                           horizon_months=horizon_months)
+                # The latest snapshot whose whole horizon has been seen.
+                snapshot = add_months_anchored(business_date_today(), -horizon_months)
+            try:
+                training_set = datasets.behaviour_training_set(snapshot,
+                                                               horizon_months=horizon_months)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
         names = [f.name for f in features]
         if list(training_set.feature_names) != names:
             raise CommandError(f"The {card} training set's columns {training_set.feature_names} "
