@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import CustomerProfile, User
+from accounts.models import User
 from lending.models import CreditLine, CreditLineStatus
 from lending.selectors import business_date_today
 from lending.services import credit_line_open, line_limit_raise
@@ -24,13 +24,14 @@ from .features import (
     APPLICATION_FEATURE_NAMES,
     APPLICATION_FEATURES,
     APPLICATION_FEATURES_HASH,
-    application_columns,
+    application_columns_of,
     application_matrix,
 )
 from .models import CreditDecision, DecisionOutcome
 from .policy import policy_evaluate
 from .pricing import APR_CAP_UNREACHABLE, RISK_TOO_HIGH, PricingDeclined, offer_for
 from .scoring import LoadedModel, champion
+from .selectors import applicant
 
 REASONS_SHOWN = 3
 FEATURES_BY_NAME = {f.name: f for f in APPLICATION_FEATURES}
@@ -78,7 +79,7 @@ def credit_decide(*, customer, product) -> CreditDecision:
     today = business_date_today()
     if not product.is_active:
         raise RiskError("This product is not open for applications.")
-    profile = CustomerProfile.objects.filter(user=customer).first()
+    profile = applicant(customer_id=customer.pk, product=product, today=today)
     if profile is None:
         raise RiskError("Fill in your profile before applying for credit.")
 
@@ -91,7 +92,7 @@ def credit_decide(*, customer, product) -> CreditDecision:
                        reapply_on=_reapply_on(results, today))
 
     model = _serving_model()
-    row = application_matrix(application_columns([customer.pk]), today)
+    row = application_matrix(application_columns_of(profile), today)
     probability = Decimal(f"{float(model.probabilities(row)[0]):.6f}")
     # Graded on the probability as stored, so the record alone says why this grade.
     grade = model.grade(float(probability))

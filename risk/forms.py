@@ -4,17 +4,21 @@ from django import forms
 
 
 class ApplyForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=None, empty_label=None, widget=forms.RadioSelect,
-                                     label="Product",
+    product = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Product",
                                      error_messages={"invalid_choice": "Choose one of the "
                                                                        "products shown."})
 
     def __init__(self, *args, products, **kwargs):
+        """`products`: the products open for application, already read (the apply POST is
+        on the decision's hot path, so the form asks the database nothing more)."""
         super().__init__(*args, **kwargs)
+        self.products = {product.pk: product for product in products}
         field = self.fields["product"]
-        field.queryset = products
-        choices = list(products)
-        if len(choices) == 1:
+        field.choices = [(product.pk, product.name) for product in products]
+        if len(products) == 1:
             # Nothing to choose: the one product travels as a hidden field.
             field.widget = forms.HiddenInput()
-            field.initial = choices[0].pk
+            field.initial = products[0].pk
+
+    def clean_product(self):
+        return self.products[self.cleaned_data["product"]]

@@ -11,8 +11,6 @@ from django.conf import settings
 from accounts.models import CustomerProfile
 from accounts.services.customers import ADULT_AGE, age_on
 
-from .selectors import declined_until, id_number_block_listed
-
 
 @dataclass(frozen=True)
 class RuleResult:
@@ -117,9 +115,9 @@ RULES: tuple[Callable[[PolicyInput], RuleResult], ...] = (
 
 
 def policy_evaluate(*, profile: CustomerProfile, product, today: date) -> list[RuleResult]:
-    """Every rule's result for this applicant and product (two small reads)."""
-    facts = PolicyInput(
-        profile=profile, product_code=product.code, today=today,
-        block_listed=id_number_block_listed(profile.id_number),
-        declined_until=declined_until(customer=profile.user_id, product=product, today=today))
+    """Every rule's result for this applicant and product. `profile` comes from
+    `risk.selectors.applicant`, which read the block list and earlier declines with it."""
+    facts = PolicyInput(profile=profile, product_code=product.code, today=today,
+                        block_listed=profile.block_listed,
+                        declined_until=profile.declined_until)
     return [rule(facts) for rule in RULES]

@@ -24,10 +24,9 @@ from .selectors import decision_of_customer, products_open_for_application
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request):
-    has_profile = CustomerProfile.objects.filter(user=request.user).exists()
-    products = products_open_for_application()
+    products = list(products_open_for_application())
     form = ApplyForm(request.POST if request.method == "POST" else None, products=products)
-    if request.method == "POST" and has_profile and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             decision = credit_decide(customer=request.user,
                                      product=form.cleaned_data["product"])
@@ -35,8 +34,10 @@ def apply(request):
             form.add_error(None, str(error))
         else:
             return redirect("decision", pk=decision.pk)
+    # Asked only when the page is shown: a successful POST needs no extra read.
+    has_profile = CustomerProfile.objects.filter(user=request.user).exists()
     return render(request, "risk/apply.html", {
-        "form": form, "has_profile": has_profile, "has_products": products.exists()})
+        "form": form, "has_profile": has_profile, "has_products": bool(products)})
 
 
 def _own_decision_or_404(request, pk):

@@ -13,6 +13,7 @@ from risk.features import (
     APPLICATION_FEATURE_NAMES,
     APPLICATION_FEATURES,
     application_columns,
+    application_columns_of,
     application_matrix,
     features_hash,
 )
@@ -113,3 +114,23 @@ def test_the_hash_changes_when_a_definition_changes():
 def test_age_is_counted_in_completed_years(born, on, age):
     profile = ProfileFactory(birth_date=born)
     assert _row(profile.user_id, on)["age_years"] == age
+
+
+def test_the_decision_reads_the_same_columns_as_training():
+    """The decision reads one applicant with `risk.selectors.applicant`; training reads many
+    with `application_columns`. Both must give the model the same row."""
+    from risk.selectors import applicant
+    from tests.factories import CashLoanProductFactory
+
+    product = CashLoanProductFactory()
+    with_signals = ProfileFactory(housing=Housing.MORTGAGE, monthly_debt_payments=Decimal("750"))
+    CustomerSignals.objects.create(
+        user=with_signals.user, observed_on=date(2026, 6, 1), shopping_orders_per_month=None,
+        shopping_spend_per_month=Decimal("300.00"), bills_on_time_share=Decimal("0.5000"),
+        account_age_months=3, phone_number_months=None, devices_last_year=5)
+    without_signals = ProfileFactory(housing="")
+    for profile in (with_signals, without_signals):
+        read = applicant(customer_id=profile.user_id, product=product, today=date(2026, 6, 15))
+        np.testing.assert_array_equal(
+            application_matrix(application_columns_of(read), date(2026, 6, 15)),
+            application_matrix(application_columns([profile.user_id]), date(2026, 6, 15)))

@@ -7,6 +7,7 @@ import pytest
 
 from risk.models import BlockListEntry, CreditDecision, DecisionOutcome
 from risk.policy import RULES, policy_evaluate
+from risk.selectors import applicant
 from tests.factories import CashLoanProductFactory, ProfileFactory, set_business_date
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +27,20 @@ def verified_profile(**overrides):
     return ProfileFactory(**fields)
 
 
+def evaluate(profile, product):
+    """The rules as the decision asks them: on the applicant read with its block-list and
+    decline facts."""
+    return policy_evaluate(
+        profile=applicant(customer_id=profile.user_id, product=product, today=TODAY),
+        product=product, today=TODAY)
+
+
 def results(profile, product=None):
-    product = product or CashLoanProductFactory()
-    return {r.name: r for r in policy_evaluate(profile=profile, product=product, today=TODAY)}
+    return {r.name: r for r in evaluate(profile, product or CashLoanProductFactory())}
 
 
 def test_a_clean_applicant_passes_every_rule_in_order():
-    outcome = policy_evaluate(profile=verified_profile(), product=CashLoanProductFactory(),
-                              today=TODAY)
+    outcome = evaluate(verified_profile(), CashLoanProductFactory())
     assert [r.name for r in outcome] == [rule.__name__ for rule in RULES] == [
         "adult", "consents", "identity_verified", "not_block_listed", "debt_to_income",
         "no_recent_decline"]
