@@ -1,20 +1,21 @@
 """The training pipeline on synthetic data with a known truth, and `train_model --card`."""
 
 import json
-import sys
-import types
+from datetime import date
 from io import StringIO
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-import risk
+from risk import datasets
+from risk.behaviour import BEHAVIOUR_FEATURE_NAMES, BEHAVIOUR_FEATURES, BEHAVIOUR_FEATURES_HASH
 from risk.features import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES, APPLICATION_FEATURES_HASH
 from risk.models import ModelPromotion, ModelStatus, ModelVersion
 from risk.scoring import champion, champion_cache_clear
 from risk.training.pipeline import check_grade_cutoffs, stratified_split, train_scorecard
 from risk.training.xgb import margins, matrix, platt_apply
+from tests.factories import set_business_date
 
 ROUNDS = 150
 # One thread: the tests share a small machine with other work, where XGBoost's threads waiting
@@ -144,33 +145,30 @@ def test_one_direction_per_feature():
 
 # --- the command, on a training set standing in for risk.datasets ---------------------------
 
-def application_set(n, seed=0, bad_shift=-1.5):
-    """A training set shaped like `risk.datasets.application_training_set()`: the application
-    features, a truth that respects their monotone directions."""
+def training_set(n, features, seed=0, bad_shift=-1.5, with_truth=True):
+    """A stand-in for `risk.datasets`' training sets: the card's features, and a truth that
+    respects their monotone directions."""
     rng = np.random.default_rng(seed)
-    width = len(APPLICATION_FEATURE_NAMES)
-    x = rng.normal(size=(n, width)).astype(np.float32)
-    directions = np.array([f.monotone for f in APPLICATION_FEATURES], dtype=float)
+    x = rng.normal(size=(n, len(features))).astype(np.float32)
+    directions = np.array([f.monotone for f in features], dtype=float)
     logit = bad_shift + x @ (0.5 * directions) + 0.3 * x[:, 0] ** 2
     truth = 1 / (1 + np.exp(-logit))
-    y = (rng.random(n) < truth).astype(np.int64)
-    return types.SimpleNamespace(
-        X=x, y=y, user_ids=np.arange(n), feature_names=list(APPLICATION_FEATURE_NAMES),
-        true_probability=truth,
-        summary={"source": "simulated", "rows": n, "bads": np.int64(y.sum()),
-                 "bad_rate": float(y.mean())})
+    y = (rng.random(n) < truth).astype(np.int8)
+    return datasets.TrainingSet(
+        X=x, y=y, user_ids=np.arange(n), feature_names=tuple(f.name for f in features),
+        true_probability=truth if with_truth else None,
+        summary={"rows": n, "bads": np.int64(y.sum()), "first_day": "2025-01-02"})
+
+
+def application_set(n, seed=0, bad_shift=-1.5):
+    return training_set(n, APPLICATION_FEATURES, seed=seed, bad_shift=bad_shift)
 
 
 @pytest.fixture
 def history(monkeypatch):
-    """Install a stand-in for `risk.datasets` and return a setter for its application set."""
-    current = {}
-    module = types.SimpleNamespace(application_training_set=lambda: current["set"])
-    monkeypatch.setitem(sys.modules, "risk.datasets", module)
-    monkeypatch.setattr(risk, "datasets", module, raising=False)
-
+    """Have `risk.datasets` return the given application training set."""
     def install(training_set):
-        current["set"] = training_set
+        monkeypatch.setattr(datasets, "application_training_set", lambda: training_set)
     return install
 
 
@@ -254,3 +252,36 @@ def test_a_source_is_required_and_csv_options_belong_to_csv():
         call_command("train_model")
     with pytest.raises(CommandError, match="--from-csv only"):
         call_command("train_model", "--card", "application", "--target", "status")
+
+
+@pytest.mark.django_db
+def test_train_behaviour_card_on_the_latest_snapshot_whose_horizon_has_passed(monkeypatch):
+    set_business_date(date(2025, 12, 31))
+    asked = []
+
+    def behaviour_training_set(snapshot, horizon_months=6):
+        asked.append((snapshot, horizon_months))
+        return training_set(900, BEHAVIOUR_FEATURES, with_truth=False)
+    monkeypatch.setattr(datasets, "behaviour_training_set", behaviour_training_set)
+    printed = train("--card", "behaviour", "--horizon-months", "3")
+    assert asked == [(date(2025, 9, 30), 3)]
+    version = ModelVersion.objects.get()
+    assert (version.card, version.feature_hash) == ("behaviour", BEHAVIOUR_FEATURES_HASH)
+    assert version.feature_names == list(BEHAVIOUR_FEATURE_NAMES)
+    assert "ceiling_auc" not in version.metrics and "ceiling" not in printed
+    train("--card", "behaviour", "--snapshot", "2025-06-30")
+    assert asked[-1] == (date(2025, 6, 30), 6)
+
+
+@pytest.mark.django_db
+def test_a_snapshot_after_the_business_date_is_refused():
+    set_business_date(date(2025, 3, 1))
+    with pytest.raises(CommandError, match="after the business date"):
+        train("--card", "behaviour", "--snapshot", "2025-03-02")
+
+
+@pytest.mark.django_db
+def test_a_platform_without_history_is_told_to_simulate_first():
+    """The real dataset on an empty platform."""
+    with pytest.raises(CommandError, match="0 customers with a known outcome.*simulate_population"):
+        train("--card", "application")
