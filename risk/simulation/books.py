@@ -13,6 +13,7 @@ Both take the business date from the platform; neither moves it (the nightly clo
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -159,13 +160,30 @@ class _Postings:
 
 
 def _update_rows(model, columns, rows):
-    """UPDATE model SET columns... WHERE id = ... for many rows in one executemany."""
+    """UPDATE model SET columns... WHERE id = ... for many rows: on PostgreSQL one statement
+    per batch joining a VALUES list (an UPDATE per row costs ten times more), elsewhere one
+    executemany. Each row is (values of `columns`..., id)."""
     if not rows:
         return
     table = model._meta.db_table
-    assignments = ", ".join(f"{model._meta.get_field(c).column} = %s" for c in columns)
+    fields = [model._meta.get_field(c) for c in columns]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{f.column} = %s" for f in fields)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
+            return
+        assignments = ", ".join(f"{f.column} = v.{f.column}" for f in fields)
+        names = ", ".join([f.column for f in fields] + ["id"])
+        # Typed placeholders: a NULL in a VALUES list would otherwise be read as text.
+        row_sql = "(" + ", ".join([f"%s::{f.db_type(connection)}" for f in fields]
+                                  + ["%s::bigint"]) + ")"
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES "
+                + ", ".join([row_sql] * len(batch))
+                + f") AS v({names}) WHERE {table}.id = v.id",
+                [value for row in batch for value in row])
 
 
 def _idempotency_records(rows):
@@ -174,6 +192,28 @@ def _idempotency_records(rows):
         [IdempotencyRecord(scope=scope, key=key, request_hash=request_fingerprint(payload),
                            result=result, created_at=now)
          for scope, key, payload, result in rows], batch_size=BATCH)
+
+
+class _Row:
+    """A row read as plain values: building 240,000 model instances a day is slow."""
+
+    __slots__ = ()
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+class _InstalmentRow(_Row):
+    __slots__ = ("pk", "loan_id", *STATE_FIELDS, "status", "paid_on")
+    total_due = property(Instalment.total_due.fget)
+    total_paid = property(Instalment.total_paid.fget)
+    remaining = property(Instalment.remaining.fget)
+
+
+class _FundingRow(_Row):
+    __slots__ = ("pk", "loan_id", "partner_bank_id", "share", "principal",
+                 "outstanding_principal", "partner_bank")
 
 
 class BulkBook:
@@ -258,16 +298,24 @@ class BulkBook:
         today = business_date_today()
         wanted = {p.loan_id: p for p in payments}
         with transaction.atomic(durable=True):
+            # loan_repay's lock order: lines, then loans.
+            owed = dict(CreditLine.objects.select_for_update(of=("self",))
+                        .filter(loans__pk__in=list(wanted)).order_by("pk")
+                        .values_list("pk", "outstanding_principal"))
             loans = {loan.pk: loan for loan in Loan.objects.select_for_update(of=("self",))
                      .filter(pk__in=list(wanted), status=LoanStatus.ACTIVE).order_by("pk")}
             instalments = defaultdict(list)
-            for i in Instalment.objects.filter(loan_id__in=list(loans)).order_by("loan_id",
-                                                                                  "seq"):
-                instalments[i.loan_id].append(i)
+            for values in (Instalment.objects.filter(loan_id__in=list(loans))
+                           .order_by("loan_id", "seq").values_list(*_InstalmentRow.__slots__)):
+                row = _InstalmentRow(*values)
+                instalments[row.loan_id].append(row)
             fundings = defaultdict(list)
-            for f in (LoanFunding.objects.filter(loan_id__in=list(loans))
-                      .select_related("partner_bank").order_by("pk")):
-                fundings[f.loan_id].append(f)
+            banks = {pk: SimpleNamespace(pk=pk, code=code)
+                     for pk, code in PartnerBank.objects.values_list("pk", "code")}
+            for values in (LoanFunding.objects.filter(loan_id__in=list(loans)).order_by("pk")
+                           .values_list(*_FundingRow.__slots__[:-1])):
+                row = _FundingRow(*values, banks.get(values[2]))
+                fundings[row.loan_id].append(row)
             line_paid = defaultdict(lambda: ZERO)
             changed_instalments, repayments, booked = [], [], []
             for loan_id, loan in loans.items():
@@ -295,7 +343,7 @@ class BulkBook:
                     interest=allocation.interest, fee=allocation.fee,
                     penalty=allocation.penalty, paid_on=today))
                 booked.append((loan, allocation, parts))
-            self._save_repayments(today, wanted, loans, fundings, line_paid,
+            self._save_repayments(today, wanted, owed, fundings, line_paid,
                                   changed_instalments, repayments, booked)
 
     @staticmethod
@@ -315,7 +363,7 @@ class BulkBook:
         return changed
 
     @staticmethod
-    def _save_repayments(today, wanted, loans, fundings, line_paid, changed_instalments,
+    def _save_repayments(today, wanted, owed, fundings, line_paid, changed_instalments,
                          repayments, booked):
         columns = STATE_FIELDS[1:] + ["status", "paid_on"]
         _update_rows(Instalment, columns,
@@ -329,11 +377,9 @@ class BulkBook:
                      [(loan.outstanding_principal, loan.days_past_due, loan.status,
                        loan.paid_off_on, loan.pk) for loan in paid_loans])
         now = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {CreditLine._meta.db_table} SET outstanding_principal = "
-                "outstanding_principal - %s, updated_at = %s WHERE id = %s",
-                [(amount, now, line_id) for line_id, amount in sorted(line_paid.items())])
+        _update_rows(CreditLine, ["outstanding_principal", "updated_at"],
+                     [(owed[line_id] - amount, now, line_id)
+                      for line_id, amount in sorted(line_paid.items())])
         repayments = Repayment.objects.bulk_create(repayments, batch_size=BATCH)
         postings = _Postings(today)
         for repayment, (loan, allocation, parts) in zip(repayments, booked, strict=True):
