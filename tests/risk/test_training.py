@@ -285,3 +285,11 @@ def test_a_platform_without_history_is_told_to_simulate_first():
     """The real dataset on an empty platform."""
     with pytest.raises(CommandError, match="0 customers with a known outcome.*simulate_population"):
         train("--card", "application")
+
+
+@pytest.mark.django_db
+def test_a_report_path_in_a_missing_folder_is_refused_before_training(history, tmp_path):
+    history(application_set(800))
+    with pytest.raises(CommandError, match="no such folder"):
+        train("--card", "application", "--report-json", str(tmp_path / "nowhere" / "r.json"))
+    assert not ModelVersion.objects.exists()

@@ -75,6 +75,8 @@ class Command(BaseCommand):
         if threads < 0:
             raise CommandError("--threads must be 0 (every core) or more.")
         params = {"nthread": threads} if threads else None
+        if report_json and not Path(report_json).resolve().parent.is_dir():
+            raise CommandError(f"Cannot write the report to {report_json}: no such folder.")
         try:
             cutoffs = check_grade_cutoffs(getattr(settings, "RISK_GRADE_CUTOFFS",
                                                   DEFAULT_GRADE_CUTOFFS))
@@ -98,7 +100,12 @@ class Command(BaseCommand):
             report["model"]["status"] = "champion"
         self.stdout.write(format_report(report))
         if report_json:
-            Path(report_json).write_text(json.dumps(report, indent=2) + "\n")
+            try:
+                Path(report_json).write_text(json.dumps(report, indent=2) + "\n")
+            except OSError as exc:
+                raise CommandError(f"Model {card or Card.CSV} v{report['model']['version']} "
+                                   f"is registered, but its report could not be written: "
+                                   f"{exc}") from None
             self.stdout.write(f"Report written to {report_json}")
 
     def _train_card(self, card, snapshot, horizon_months, *, seed, max_rounds, params, cutoffs,
