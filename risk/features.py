@@ -164,13 +164,11 @@ def application_columns(user_ids: Sequence[int]) -> Columns:
     return columns_from_rows(rows, PROFILE_COLUMNS + SIGNAL_COLUMNS)
 
 
-def application_columns_of(profile: CustomerProfile) -> Columns:
-    """The same raw columns for one applicant already read with their signals
-    (`risk.selectors.applicant`), so the decision needs no further query. Same names, same
-    conversion as `application_columns`; a test holds the two to identical matrices."""
-    signals = getattr(profile.user, "signals", None)
-    row = (tuple(getattr(profile, name) for name in PROFILE_COLUMNS)
-           + tuple(getattr(signals, name) if signals else None for name in SIGNAL_COLUMNS))
+def application_columns_of(applicant: CustomerProfile) -> Columns:
+    """The same raw columns for one applicant read by `risk.selectors.applicant`, which
+    carries the signal columns on the profile, so the decision needs no further query. Same
+    names, same conversion as `application_columns`; a test holds the two to identical rows."""
+    row = tuple(getattr(applicant, name) for name in PROFILE_COLUMNS + SIGNAL_COLUMNS)
     return columns_from_rows([row], PROFILE_COLUMNS + SIGNAL_COLUMNS)
 
 

@@ -115,7 +115,12 @@ class CreditDecision(models.Model):
                              blank=True, related_name="+")
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "-created_at"])]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            # Every application asks whether an earlier decline still stands.
+            models.Index(fields=["customer", "product", "reapply_on"],
+                         condition=Q(outcome="declined"), name="declines_by_customer"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome="declined") | Q(credit_limit__gt=0, daily_rate__gt=0),
