@@ -1,10 +1,16 @@
-"""Demo data for `make run`, made through the real services and aged by the nightly close."""
+"""Demo data for `make run`, made through the real services and aged by the nightly close.
 
+First a simulated population lives a year on the platform (`simulate_population`), so that an
+A-card can be trained on that history and promoted; then the demo customers apply and are
+decided by that champion through the real decision service, accept, borrow and repay."""
+
+import io
 import random
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -13,7 +19,10 @@ from accounts.models import Housing, User
 from accounts.roles import COLLECTOR, RISK_MANAGER, RISK_OFFICER
 from lending import services
 from lending.models import Loan, LoanStatus, ProductKind, RepaymentMethod
+from lending.schedule import add_months_anchored
 from lending.selectors import amount_due_on, business_date_today
+from risk.decisions import credit_decide, credit_offer_accept
+from risk.models import DecisionOutcome
 
 CUSTOMER_PASSWORD = "demo-pass-2026"
 STAFF = [  # username, role, password
@@ -23,24 +32,33 @@ STAFF = [  # username, role, password
     ("riskmanager", RISK_MANAGER, "manager-pass-2026"),
 ]
 DAYS_OF_HISTORY = 150
+SIMULATED_MONTHS = 12
+SIMULATION_SEED = 2026
 CITIES = ["Hangzhou", "Shanghai", "Chengdu", "Wuhan", "Xi'an", "Shenzhen", "Nanjing", "Suzhou"]
 # How each demo customer behaves: pays on time, pays off early, stops paying, or never borrows.
 HABITS = ["on_time"] * 10 + ["pays_off"] * 5 + ["stops_paying"] * 5 + ["no_loan"] * 3
 
 
 class Command(BaseCommand):
-    help = "Seed demo products, banks, staff and customers with aged loans (skips if present)."
+    help = ("Seed a simulated population and its champion A-card, then demo products, banks, "
+            "staff and customers decided by it, with aged loans (skips if present).")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--population", type=int, default=1200,
+                            help="simulated customers the demo's A-card is trained on")
+
+    def handle(self, *args, population, **options):
         if User.objects.filter(username="demo").exists():
             self.stdout.write("Demo data already present; nothing to do.")
         else:
-            self.seed()
+            self.seed(population)
         self.print_logins()
 
-    def seed(self):
+    def seed(self, population):
         rng = random.Random(2026)
-        services.business_date_reset(day=timezone.localdate() - timedelta(days=DAYS_OF_HISTORY))
+        history_starts = timezone.localdate() - timedelta(days=DAYS_OF_HISTORY)
+        services.business_date_reset(day=add_months_anchored(history_starts, -SIMULATED_MONTHS))
+        self.train_champion(population)
         product = services.credit_product_create(
             code="cash", name="Cash loan (借呗)", kind=ProductKind.CASH_LOAN,
             min_daily_rate="0.00020", max_daily_rate="0.00060", penalty_daily_rate="0.00050",
@@ -57,15 +75,29 @@ class Command(BaseCommand):
         plans = []
         for n, habit in enumerate(HABITS):
             user = self.customer(n, rng)
-            line = services.credit_line_open(
-                customer=user, product=product,
-                credit_limit=Decimal(rng.randrange(10_000, 60_001, 1000)),
-                daily_rate=Decimal(rng.randrange(25, 56)) / 100_000)
+            decision = credit_decide(customer=user, product=product)
+            if decision.outcome == DecisionOutcome.DECLINED:
+                continue  # a declined applicant: their page shows the reasons
+            line = credit_offer_accept(decision_id=decision.pk, customer=user)
             if habit != "no_loan":
                 plans.append({"line": line, "habit": habit, "user": user,
                               "borrow_on_day": 0 if n == 0 else rng.randrange(5, 110),
                               "payoff_after": rng.randrange(20, 40)})
+        if not any(plan["user"].username == "demo" for plan in plans):
+            raise CommandError("The demo champion declined the customer `demo`.")
         self.age(plans, rng)
+
+    def train_champion(self, population):
+        """A year of a simulated population's borrowing, then an A-card trained on it and
+        promoted: the champion every demo application is decided by."""
+        self.stdout.write(f"Simulating {population:,} customers over {SIMULATED_MONTHS} months "
+                          "and training the A-card on their history ...")
+        call_command("simulate_population", customers=population, months=SIMULATED_MONTHS,
+                     seed=SIMULATION_SEED, stdout=io.StringIO())
+        report = io.StringIO()
+        call_command("train_model", card="application", promote=True, threads=1,
+                     reason="Demo champion, trained on the simulated history", stdout=report)
+        self.stdout.write(report.getvalue())
 
     def customer(self, n, rng):
         username = "demo" if n == 0 else f"customer{n:02d}"
@@ -74,16 +106,27 @@ class Command(BaseCommand):
                                                  password=CUSTOMER_PASSWORD)
         today = business_date_today()
         birth_date = today.replace(year=today.year - rng.randrange(22, 58))
+        demo = n == 0
         account_services.customer_profile_save(
-            user=user, full_name="Demo Customer" if n == 0 else f"Customer {n:02d}",
+            user=user, full_name="Demo Customer" if demo else f"Customer {n:02d}",
             birth_date=birth_date,
-            monthly_income=Decimal(rng.randrange(6_000, 40_001, 500)),
-            employment_status="employed", employer_months=rng.randrange(3, 120),
-            city=rng.choice(CITIES), housing=rng.choice(Housing.values),
-            monthly_debt_payments=Decimal(rng.randrange(0, 3_001, 100)),
+            monthly_income=Decimal(25_000 if demo else rng.randrange(6_000, 40_001, 500)),
+            employment_status="employed",
+            employer_months=60 if demo else rng.randrange(3, 120),
+            city=rng.choice(CITIES), housing=Housing.MORTGAGE if demo else rng.choice(
+                Housing.values),
+            monthly_debt_payments=Decimal(0 if demo else rng.randrange(0, 3_001, 100)),
             id_number=id_number_make(region="330106", birth_date=birth_date,
                                      sequence=rng.randrange(1000)),
             consent_credit_check=True, consent_data_use=True)
+        account_services.customer_signals_record(
+            user=user, observed_on=today,
+            shopping_orders_per_month=Decimal(rng.randrange(2, 30)),
+            shopping_spend_per_month=Decimal(rng.randrange(300, 6_001, 100)),
+            bills_on_time_share=Decimal("1.00") if demo else Decimal(rng.randrange(80, 101)) / 100,
+            account_age_months=96 if demo else rng.randrange(6, 120),
+            phone_number_months=84 if demo else rng.randrange(3, 120),
+            devices_last_year=1 if demo else rng.randrange(1, 4))
         return user
 
     def age(self, plans, rng):
@@ -121,12 +164,14 @@ class Command(BaseCommand):
                                 scope=f"user:{plan['user'].pk}")
 
     def print_logins(self):
-        loans = Loan.objects.count()
-        overdue = Loan.objects.filter(days_past_due__gt=0).count()
+        # The demo customers' loans; the simulated population's are on its own product.
+        loans = Loan.objects.filter(line__product__code="cash")
         self.stdout.write(self.style.SUCCESS(
-            f"\nBusiness date {business_date_today()}; {loans} loans, {overdue} overdue.\n"
+            f"\nBusiness date {business_date_today()}; {loans.count()} demo loans, "
+            f"{loans.filter(days_past_due__gt=0).count()} overdue.\n"
             "  Customer pages  http://127.0.0.1:8000/          "
-            f"demo / {CUSTOMER_PASSWORD} (or customer01..customer22)\n"
+            f"demo / {CUSTOMER_PASSWORD} (or customer01..customer22); or sign up at /signup/, "
+            "fill in the profile and apply at /apply/\n"
             "  Back office     http://127.0.0.1:8000/admin/    "
             + ", ".join(f"{u} / {p}" for u, _, p in STAFF) + "\n"
             "  Partner API     http://127.0.0.1:8000/api/v1/loans/  "

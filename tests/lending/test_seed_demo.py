@@ -1,0 +1,45 @@
+"""The demo seeding (`make run`) goes through the real services end to end: a simulated year,
+a champion trained on it, demo customers decided by it, loans aged by the nightly close."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import User
+from lending.models import CreditLine, Loan
+from lending.selectors import business_date_today, ledger_principal_of, unbalanced_entry_ids
+from risk.models import CreditDecision, ModelPromotion, ModelStatus, ModelVersion
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_seed_demo_decides_every_demo_customer_with_a_trained_champion():
+    out = io.StringIO()
+    call_command("seed_demo", population=300, stdout=out)
+
+    champion = ModelVersion.objects.get(card="application", status=ModelStatus.CHAMPION)
+    assert ModelPromotion.objects.filter(model_version=champion).exists()
+    assert champion.metrics["auc"] > 0.6
+    demo = User.objects.get(username="demo")
+    decision = CreditDecision.objects.get(customer=demo)
+    line = CreditLine.objects.get(customer=demo, product__code="cash")
+    assert (decision.outcome, decision.model_version, decision.line) == ("approved", champion,
+                                                                         line)
+    assert line.credit_limit == decision.credit_limit and decision.reasons
+    demo_customers = User.objects.filter(profile__isnull=False).exclude(
+        username__startswith="sim")
+    assert demo_customers.count() == 23
+    assert CreditDecision.objects.filter(customer__in=demo_customers).count() == 23
+
+    assert business_date_today() == timezone.localdate()
+    assert unbalanced_entry_ids() == []
+    for loan in Loan.objects.filter(line__product__code="cash"):
+        assert ledger_principal_of(loan) == loan.outstanding_principal
+    assert "demo / demo-pass-2026" in out.getvalue()
+
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "already present" in again.getvalue()
+    assert CreditDecision.objects.filter(customer__in=demo_customers).count() == 23
