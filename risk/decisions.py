@@ -93,11 +93,12 @@ def credit_decide(*, customer, product) -> CreditDecision:
 
     model = _serving_model()
     row = application_matrix(application_columns_of(profile), today)
-    probability = Decimal(f"{float(model.probabilities(row)[0]):.6f}")
+    probabilities, pushes = model.probabilities_and_contributions(row)
+    probability = Decimal(f"{float(probabilities[0]):.6f}")
     # Graded on the probability as stored, so the record alone says why this grade.
     grade = model.grade(float(probability))
     contributions = {name: round(float(value), 6) for name, value in
-                     zip(APPLICATION_FEATURE_NAMES, model.contributions(row)[0], strict=True)}
+                     zip(APPLICATION_FEATURE_NAMES, pushes[0], strict=True)}
     record.update(
         model_version=model.version, probability_of_default=probability, grade=grade,
         contributions=contributions,

@@ -50,16 +50,27 @@ class LoadedModel:
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         return platt(self.margins(rows), self.version.calibration)
 
-    def contributions(self, rows: np.ndarray) -> np.ndarray:
-        """Each feature's push on the margin, per row (the bias column dropped). Approximate
-        (Saabas) contributions: they rank features like the exact SHAP values at a fraction of
-        the cost, and ranking is all the reasons need."""
+    def _approximate_contributions(self, rows: np.ndarray) -> np.ndarray:
+        """Each feature's push on the margin, per row, with the bias as the last column.
+        Approximate (Saabas) contributions rank features like the exact SHAP values at a
+        fraction of the cost, and ranking is all the reasons need; like SHAP, a row's
+        contributions and bias add up to its margin."""
         rows = self._check_width(rows)
         # A few rows (a decision's one) are built on one thread: starting a thread pool for
         # them costs far more than the work, and on a busy machine tens of milliseconds.
         matrix = xgb.DMatrix(rows, missing=np.nan, feature_names=self.feature_names,
                              nthread=1 if len(rows) <= SMALL_BATCH_ROWS else None)
-        return self.booster.predict(matrix, pred_contribs=True, approx_contribs=True)[:, :-1]
+        return self.booster.predict(matrix, pred_contribs=True, approx_contribs=True)
+
+    def contributions(self, rows: np.ndarray) -> np.ndarray:
+        """Each feature's push on the margin, per row (the bias dropped)."""
+        return self._approximate_contributions(rows)[:, :-1]
+
+    def probabilities_and_contributions(self, rows: np.ndarray):
+        """Both at the cost of the contributions alone: their sum is the margin."""
+        contributions = self._approximate_contributions(rows)
+        margins = contributions.sum(axis=1, dtype=np.float64)
+        return platt(margins, self.version.calibration), contributions[:, :-1]
 
     def grade(self, probability: float) -> str:
         """A for the lowest risk to E for the highest, by the version's calibrated cut-offs."""

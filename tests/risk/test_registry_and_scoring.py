@@ -146,3 +146,18 @@ def test_rows_of_the_wrong_width_are_refused():
 def test_grades_by_cutoff(probability, grade):
     model_version_promote(model_version_id=_register().pk, reason="go")
     assert champion("application").grade(probability) == grade
+
+
+def test_probabilities_from_contributions_equal_the_direct_ones():
+    """The decision takes its probability from the contributions' sum; it must be the same
+    probability the model gives directly."""
+    version = _register()
+    version.calibration = {"a": 0.8, "b": -0.5}
+    version.save(update_fields=["calibration"])
+    model_version_promote(model_version_id=version.pk, reason="go")
+    model = champion("application")
+    rows = np.random.default_rng(5).random((200, WIDTH)).astype(np.float32)
+    rows[::7, 3] = np.nan
+    probabilities, contributions = model.probabilities_and_contributions(rows)
+    np.testing.assert_allclose(probabilities, model.probabilities(rows), rtol=1e-5)
+    np.testing.assert_array_equal(contributions, model.contributions(rows))
