@@ -51,8 +51,9 @@ def _partner_bank_for_next_loan():
             .order_by("funded", "pk").first())
 
 
-def _book_funding(loan, product, bank):
-    """Split the principal between the partner bank (at most the product's share) and us."""
+def funding_rows(loan, product, bank) -> list[LoanFunding]:
+    """Split the principal between the partner bank (at most the product's share) and us,
+    as unsaved rows: origination saves them, and the simulator's bulk book saves many at once."""
     fundings = []
     bank_principal = 0
     if bank is not None and product.max_partner_share > 0:
@@ -68,6 +69,11 @@ def _book_funding(loan, product, bank):
                                     share=platform_principal / loan.principal,
                                     principal=platform_principal,
                                     outstanding_principal=platform_principal))
+    return fundings
+
+
+def _book_funding(loan, product, bank):
+    fundings = funding_rows(loan, product, bank)
     LoanFunding.objects.bulk_create(fundings)
     return fundings
 

@@ -134,7 +134,9 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
     return repayment
 
 
-def _apply_to_instalments(instalments, allocation, today):
+def instalments_apply(instalments, allocation, today) -> list:
+    """Set the allocation's new state on the loaded instalments, unsaved; returns those that
+    changed (the repayment saves them, the simulator's bulk book saves many loans' at once)."""
     changed = []
     for instalment, state in zip(instalments, allocation.instalments, strict=True):
         if state.seq not in allocation.changed:
@@ -147,4 +149,9 @@ def _apply_to_instalments(instalments, allocation, today):
             # Re-priced interest of a period not yet over can make a settled one owe again.
             instalment.status, instalment.paid_on = InstalmentStatus.PENDING, None
         changed.append(instalment)
+    return changed
+
+
+def _apply_to_instalments(instalments, allocation, today):
+    changed = instalments_apply(instalments, allocation, today)
     Instalment.objects.bulk_update(changed, STATE_FIELDS[1:] + ["status", "paid_on"])

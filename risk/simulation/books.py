@@ -37,16 +37,20 @@ from lending.models import (
     Posting,
     Repayment,
 )
-from lending.money import round_money
 from lending.selectors import amount_due_on, business_date_today
 from lending.services.idempotency import request_fingerprint
-from lending.services.origination import _disbursement_legs, loan_quote_for_line
+from lending.services.origination import (
+    _disbursement_legs,
+    funding_rows,
+    loan_quote_for_line,
+)
 from lending.services.repayment import (
     STATE_FIELDS,
     _funder_principal_parts,
     _repayment_legs,
     _state_of,
     days_past_due,
+    instalments_apply,
 )
 
 ZERO = Decimal("0.00")
@@ -272,26 +276,12 @@ class BulkBook:
 
     @staticmethod
     def _funding(loan, banks):
-        """`_partner_bank_for_next_loan` and `_book_funding`, kept in step across the batch:
-        the active bank that has funded the fewest loans takes its share."""
-        product = loan.line.product
+        """`_partner_bank_for_next_loan` kept in step across the batch (the active bank that
+        has funded the fewest loans takes its share), then origination's own split."""
         bank = min(banks, key=lambda b: (b.funded, b.pk)) if banks else None
-        fundings = []
-        bank_principal = 0
-        if bank is not None and product.max_partner_share > 0:
-            share = min(bank.funding_share, product.max_partner_share)
-            bank_principal = round_money(loan.principal * share)
-            if bank_principal > 0:
-                bank.funded += 1
-                fundings.append(LoanFunding(loan=loan, partner_bank=bank, share=share,
-                                            principal=bank_principal,
-                                            outstanding_principal=bank_principal))
-        platform_principal = loan.principal - bank_principal
-        if platform_principal > 0:
-            fundings.append(LoanFunding(loan=loan, partner_bank=None,
-                                        share=platform_principal / loan.principal,
-                                        principal=platform_principal,
-                                        outstanding_principal=platform_principal))
+        fundings = funding_rows(loan, loan.line.product, bank)
+        if any(f.partner_bank is not None for f in fundings):
+            bank.funded += 1
         return fundings
 
     def repay(self, payments):
@@ -329,7 +319,7 @@ class BulkBook:
                 if amount <= 0:
                     continue
                 allocation = allocate_payment(states, amount, today, loan.daily_rate)
-                changed_instalments += self._apply(instalments[loan_id], allocation, today)
+                changed_instalments += instalments_apply(instalments[loan_id], allocation, today)
                 parts = _funder_principal_parts(fundings[loan_id], loan, allocation.principal)
                 for f in fundings[loan_id]:
                     f.outstanding_principal -= parts[f.pk]
@@ -345,22 +335,6 @@ class BulkBook:
                 booked.append((loan, allocation, parts))
             self._save_repayments(today, wanted, owed, fundings, line_paid,
                                   changed_instalments, repayments, booked)
-
-    @staticmethod
-    def _apply(instalments, allocation, today):
-        """`_apply_to_instalments` on the loaded rows; returns the rows that changed."""
-        changed = []
-        for instalment, state in zip(instalments, allocation.instalments, strict=True):
-            if state.seq not in allocation.changed:
-                continue
-            for name in STATE_FIELDS:
-                setattr(instalment, name, getattr(state, name))
-            if state.remaining == 0:
-                instalment.status, instalment.paid_on = InstalmentStatus.PAID, today
-            elif instalment.status == InstalmentStatus.PAID:
-                instalment.status, instalment.paid_on = InstalmentStatus.PENDING, None
-            changed.append(instalment)
-        return changed
 
     @staticmethod
     def _save_repayments(today, wanted, owed, fundings, line_paid, changed_instalments,
