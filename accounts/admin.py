@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from .admin_base import ViewOnlyAdmin
 from .models import CustomerProfile, CustomerSignals, PartnerApiClient, PartnerBank, User
 
 
@@ -21,7 +22,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(CustomerProfile)
-class CustomerProfileAdmin(admin.ModelAdmin):
+class CustomerProfileAdmin(ViewOnlyAdmin):
     """Read-only: a profile is what the customer declared when applying, and the risk decisions
     rest on it. The customer changes it on their profile page (`customer_profile_save`)."""
 
@@ -37,18 +38,9 @@ class CustomerProfileAdmin(admin.ModelAdmin):
               "consent_data_use", "created_at", "updated_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CustomerSignals)
-class CustomerSignalsAdmin(admin.ModelAdmin):
+class CustomerSignalsAdmin(ViewOnlyAdmin):
     """Read-only: data the customer consented to share, as it was received."""
 
     list_display = ("user", "observed_on", "shopping_orders_per_month", "bills_on_time_share",
@@ -57,15 +49,6 @@ class CustomerSignalsAdmin(admin.ModelAdmin):
     search_fields = ("user__username",)
     show_full_result_count = False
     readonly_fields = [f.name for f in CustomerSignals._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PartnerBank)

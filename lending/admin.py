@@ -12,6 +12,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from accounts.admin_base import ViewOnlyAdmin
+
 from .errors import LendingError
 from .models import (
     BusinessDate,
@@ -40,19 +42,6 @@ def _id_from(term):
     if term.isascii() and term.isdigit() and int(term) <= _LARGEST_ID:
         return int(term)
     return None
-
-
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Shown to whoever may view it; added, changed and deleted only by the services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ViewOnlyInline(admin.TabularInline):

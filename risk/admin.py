@@ -14,6 +14,8 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_base import ViewOnlyAdmin
+
 from .block_list import block_list_entry_add, block_list_entry_remove
 from .errors import RiskError
 from .features import APPLICATION_FEATURES
@@ -28,19 +30,6 @@ from .models import (
 from .registry import model_version_promote
 
 _FEATURE_LABELS = {f.name: f.label for f in APPLICATION_FEATURES}
-
-
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Shown to whoever may view it; made and changed only by the risk services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _json_table(pairs):
