@@ -18,7 +18,9 @@ def partner_bank_create(*, code: str, name: str, funding_share) -> PartnerBank:
 
 def credit_product_create(*, code, name, kind, min_daily_rate, max_daily_rate,
                           penalty_daily_rate, allowed_terms, repayment_methods, grace_days,
-                          min_amount, max_amount, apr_cap, max_partner_share) -> CreditProduct:
+                          min_amount, max_amount, apr_cap, max_partner_share,
+                          is_active=True) -> CreditProduct:
+    """A product; `is_active` says whether customers may apply for it."""
     product = CreditProduct(
         code=code, name=name, kind=kind,
         min_daily_rate=to_decimal(min_daily_rate, what="minimum daily rate"),
@@ -29,6 +31,7 @@ def credit_product_create(*, code, name, kind, min_daily_rate, max_daily_rate,
         max_amount=to_money(max_amount, what="maximum amount"),
         apr_cap=to_decimal(apr_cap, what="APR cap"),
         max_partner_share=to_decimal(max_partner_share, what="largest partner share"),
+        is_active=is_active,
     )
     product.full_clean()
     product.save()

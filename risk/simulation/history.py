@@ -46,7 +46,8 @@ class SimulationResult:
 
 def sim_product_ensure() -> CreditProduct:
     """The simulation's cash-loan product and partner banks, created once through the
-    lending services and reused by later runs."""
+    lending services and reused by later runs. The product is closed to applications: real
+    customers never see it on the apply page."""
     from accounts.models import PartnerBank
 
     for code, name, share in BANKS:
@@ -58,7 +59,8 @@ def sim_product_ensure() -> CreditProduct:
             code=PRODUCT_CODE, name="Simulated cash loan", kind=ProductKind.CASH_LOAN,
             min_daily_rate="0.00020", max_daily_rate="0.00060", penalty_daily_rate="0.00050",
             allowed_terms=[3, 6, 12], repayment_methods=RepaymentMethod.values, grace_days=3,
-            min_amount="500", max_amount="200000", apr_cap="24", max_partner_share="0.70")
+            min_amount="500", max_amount="200000", apr_cap="24", max_partner_share="0.70",
+            is_active=False)
     return product
 
 

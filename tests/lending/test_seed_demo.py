@@ -11,6 +11,7 @@ from accounts.models import User
 from lending.models import CreditLine, Loan
 from lending.selectors import business_date_today, ledger_principal_of, unbalanced_entry_ids
 from risk.models import CreditDecision, ModelPromotion, ModelStatus, ModelVersion
+from risk.selectors import products_open_for_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +34,8 @@ def test_seed_demo_decides_every_demo_customer_with_a_trained_champion():
     assert demo_customers.count() == 23
     assert CreditDecision.objects.filter(customer__in=demo_customers).count() == 23
 
+    # Customers apply for the demo's product only; the simulation's is closed to them.
+    assert [p.code for p in products_open_for_application()] == ["cash"]
     assert business_date_today() == timezone.localdate()
     assert unbalanced_entry_ids() == []
     for loan in Loan.objects.filter(line__product__code="cash"):
