@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from accounts.admin_base import ViewOnlyAdmin
+from accounts.admin_base import ViewOnlyAdmin, ViewOnlyInline
 
 from .errors import LendingError
 from .models import (
@@ -42,21 +42,6 @@ def _id_from(term):
     if term.isascii() and term.isdigit() and int(term) <= _LARGEST_ID:
         return int(term)
     return None
-
-
-class ViewOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ByLoanNumberSearch:

@@ -14,7 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_base import ViewOnlyAdmin
+from accounts.admin_base import ViewOnlyAdmin, ViewOnlyInline
 
 from .block_list import block_list_entry_add, block_list_entry_remove
 from .errors import RiskError
@@ -57,22 +57,12 @@ class PromoteForm(forms.Form):
                              help_text="Kept with the promotion for audit.")
 
 
-class PromotionInline(admin.TabularInline):
+class PromotionInline(ViewOnlyInline):
     model = ModelPromotion
     fk_name = "model_version"
-    extra = 0
-    can_delete = False
+    show_change_link = False
     fields = ("created_at", "previous_champion", "promoted_by", "reason")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("previous_champion", "promoted_by")
