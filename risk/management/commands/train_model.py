@@ -17,7 +17,7 @@ from risk.models import Card
 from risk.registry import model_version_promote, model_version_register
 from risk.training.crossval import FOLDS, baseline_cv_auc, model_cv_auc
 from risk.training.csv_table import TableError, read_credit_table
-from risk.training.pipeline import DEFAULT_GRADE_CUTOFFS, check_grade_cutoffs, train_scorecard
+from risk.training.pipeline import check_grade_cutoffs, train_scorecard
 from risk.training.report import build_report, format_report
 from risk.training.xgb import MAX_ROUNDS
 
@@ -78,8 +78,7 @@ class Command(BaseCommand):
         if report_json and not Path(report_json).resolve().parent.is_dir():
             raise CommandError(f"Cannot write the report to {report_json}: no such folder.")
         try:
-            cutoffs = check_grade_cutoffs(getattr(settings, "RISK_GRADE_CUTOFFS",
-                                                  DEFAULT_GRADE_CUTOFFS))
+            cutoffs = check_grade_cutoffs(settings.RISK_GRADE_CUTOFFS)
         except ValueError as exc:
             raise CommandError(f"settings.RISK_GRADE_CUTOFFS: {exc}") from None
 
