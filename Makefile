@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/credit
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint venv demo
+.PHONY: run test lint venv
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (Python 3.11)"; exit 1; }
@@ -26,10 +26,14 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# Lint, then the whole suite against the real PostgreSQL and Redis.
+# Lint and the layer contract ([tool.importlinter] in pyproject.toml), then, against the real
+# PostgreSQL and Redis: no model change without its migration, and the whole suite.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
 		$(PY) tools/services_reachable.py
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
+		$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)

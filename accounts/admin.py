@@ -1,10 +1,15 @@
-"""Users, customer profiles and partner banks in the back office (DESIGN.md §4 "Admin")."""
+"""Users, customer profiles and partner banks in the back office (docs/architecture.md, "Admin")."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .admin_base import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin
+from core.audit import actor_user
+
 from .models import CustomerProfile, CustomerSignals, PartnerApiClient, PartnerBank, User
+from .services.partner_banks import EDITABLE as PARTNER_BANK_EDITABLE
+from .services.partner_banks import partner_bank_update
 
 
 @admin.register(User)
@@ -51,12 +56,25 @@ class CustomerSignalsAdmin(ViewOnlyAdmin):
     readonly_fields = [f.name for f in CustomerSignals._meta.fields]
 
 
+class PartnerBankChangeForm(forms.ModelForm):
+    reason = forms.CharField(label="Reason for the change", widget=forms.Textarea(
+        attrs={"rows": 3, "cols": 60}), help_text="Kept with the change for audit.")
+
+    class Meta:
+        model = PartnerBank
+        fields = PARTNER_BANK_EDITABLE
+
+
 @admin.register(PartnerBank)
 class PartnerBankAdmin(admin.ModelAdmin):
+    """A bank's name and whether it is active (an inactive bank funds no new loans and its API
+    clients are refused) change through `partner_bank_update`, with a reason."""
+
     list_display = ("code", "name", "funding_share", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("code", "name")
-    fields = ("code", "name", "funding_share", "is_active", "created_at")
+    form = PartnerBankChangeForm
+    fields = ("code", "funding_share", "created_at", *PARTNER_BANK_EDITABLE, "reason")
     # The ledger names the bank's accounts after its code, and its share splits every loan's
     # money, so neither is edited here.
     readonly_fields = ("code", "funding_share", "created_at")
@@ -68,20 +86,26 @@ class PartnerBankAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        partner_bank_update(bank_id=obj.pk, reason=form.cleaned_data["reason"],
+                            actor=actor_user(request.user),
+                            changes={name: form.cleaned_data[name] for name in form.changed_data
+                                     if name in PARTNER_BANK_EDITABLE})
+        obj.refresh_from_db()
+
 
 @admin.register(PartnerApiClient)
-class PartnerApiClientAdmin(admin.ModelAdmin):
+class PartnerApiClientAdmin(ViewOnlyAdmin):
+    """Credentials are issued by `manage.py create_partner_client`, which makes the OAuth2
+    application and this link together and shows the secret once; the link is never re-pointed
+    at another bank here."""
+
     list_display = ("partner_bank", "client_id", "created_at")
     list_filter = ("partner_bank",)
     list_select_related = ("partner_bank", "application")
     search_fields = ("partner_bank__code", "application__client_id", "application__name")
-    raw_id_fields = ("partner_bank", "application")
-    readonly_fields = ("created_at",)
-
-    def has_add_permission(self, request):
-        # Credentials are issued by `manage.py create_partner_client`, which makes the OAuth2
-        # application and this link together and shows the secret once.
-        return False
+    fields = ("partner_bank", "application", "created_at")
+    readonly_fields = fields
 
     @admin.display(description="Client id", ordering="application__client_id")
     def client_id(self, obj):

@@ -1,5 +1,5 @@
 """City tiers as Chinese lenders use them: 1 the four largest cities, 2 the "new first-tier"
-cities and provincial capitals, 3 everywhere else (4, rural, is never derived from a name)."""
+cities and provincial capitals, 4 a county (县: rural), 3 every other city."""
 
 TIER_1 = {
     "beijing": "北京", "shanghai": "上海", "guangzhou": "广州", "shenzhen": "深圳",
@@ -16,6 +16,8 @@ TIER_2 = {
     "lhasa": "拉萨",
 }
 OTHER_TIER = 3
+RURAL_TIER = 4
+RURAL_SUFFIXES = ("county", "县")
 _TIERS = {name: tier for tier, table in ((1, TIER_1), (2, TIER_2))
           for latin, chinese in table.items() for name in (latin, chinese)}
 
@@ -31,4 +33,7 @@ def _key(city: str) -> str:
 
 
 def city_tier(city: str) -> int:
-    return _TIERS.get(_key(city), OTHER_TIER)
+    key = _key(city)
+    if key not in _TIERS and key.endswith(RURAL_SUFFIXES):
+        return RURAL_TIER
+    return _TIERS.get(key, OTHER_TIER)

@@ -13,21 +13,25 @@ RISK_MANAGER = "Risk manager"
 # promote a model to champion. Collectors see nothing of risk.
 _LENDING_VIEW = [
     "view_creditproduct", "view_creditline", "view_limitchange", "view_loan", "view_loanfunding",
-    "view_instalment", "view_repayment", "view_businessdate", "view_closestep",
-    "view_ledgeraccount", "view_journalentry", "view_posting",
+    "view_instalment", "view_repayment", "view_ledgeraccount", "view_journalentry",
+    "view_posting",
 ]
+# The calendar and the close's record: platform tables every back-office reader may see.
+_PLATFORM_VIEW = [("core", "view_businessdate"), ("operations", "view_closestep")]
 _BLOCK_LIST = ["view_blocklistentry", "add_blocklistentry", "delete_blocklistentry"]
 _RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST]
 _RISK_MANAGER = [*_RISK_OFFICER, "view_modelversion", "view_modelpromotion",
                  "view_simulatedcustomer", "promote_modelversion"]
 ROLE_PERMISSIONS = {
     RISK_OFFICER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
+    + _PLATFORM_VIEW
     + [("accounts", "view_customerprofile"), ("accounts", "view_user")]
     + [("risk", p) for p in _RISK_OFFICER],
     COLLECTOR: [("lending", p) for p in ["view_creditline", "view_loan", "view_instalment",
                                          "view_repayment"]]
     + [("accounts", "view_customerprofile")],
     RISK_MANAGER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
+    + _PLATFORM_VIEW
     + [("accounts", "view_customerprofile"), ("accounts", "view_user"),
        ("accounts", "view_partnerbank")]
     + [("risk", p) for p in _RISK_MANAGER],

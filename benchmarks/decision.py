@@ -118,13 +118,13 @@ def champion_train(today: date, stamp: str):
     from django.conf import settings
     from sklearn.metrics import roc_auc_score
 
-    from risk.features import (
+    from risk.features.application import (
         APPLICATION_FEATURE_NAMES,
         APPLICATION_FEATURES,
         APPLICATION_FEATURES_HASH,
         application_matrix,
     )
-    from risk.registry import model_version_promote, model_version_register
+    from risk.services.registry import model_version_promote, model_version_register
 
     columns, truth = synthetic_population(TRAINING_ROWS, today, seed=7)
     x = application_matrix(columns, today)
@@ -149,6 +149,7 @@ def champion_train(today: date, stamp: str):
 
 
 def product_ensure():
+    from core.audit import actor_system
     from lending.models import CreditProduct
     from lending.services import credit_product_create
 
@@ -160,7 +161,8 @@ def product_ensure():
         min_daily_rate=Decimal("0.0002"), max_daily_rate=Decimal("0.00065"),
         penalty_daily_rate=Decimal("0.0005"), allowed_terms=[3, 6, 12],
         repayment_methods=["equal_instalment"], grace_days=3, min_amount=Decimal("500"),
-        max_amount=Decimal("200000"), apr_cap=Decimal("24"), max_partner_share=Decimal("0.7"))
+        max_amount=Decimal("200000"), apr_cap=Decimal("24"), max_partner_share=Decimal("0.7"),
+        actor=actor_system("benchmark"))
 
 
 def _decimal(value, places):
@@ -333,7 +335,7 @@ def _timed(function):
 def batch_benchmark(model, today, rows_count, sample_count):
     import xgboost as xgb
 
-    from risk.features import application_matrix
+    from risk.features.application import application_matrix
     from risk.scoring import score_batch
 
     columns, _truth = synthetic_population(rows_count, today, seed=21)
@@ -444,7 +446,7 @@ def main(argv=None):
     from django.core.management import call_command
     from django.db import connection
 
-    from lending.selectors import business_date_today
+    from core.calendar import business_date_today
     from risk.models import CreditDecision
     from risk.scoring import champion
 

@@ -7,13 +7,13 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from lending.errors import IdempotencyConflict, LendingError
+from core.errors import DomainError, IdempotencyConflict
 
 
 def exception_handler(exc, context):
     if isinstance(exc, IdempotencyConflict):
         return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, LendingError):
+    if isinstance(exc, DomainError):
         return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, SuspiciousOperation):
         # OAuth2Authentication raises this for a malformed query string. Django would log it to

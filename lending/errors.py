@@ -1,17 +1,12 @@
-"""Errors the lending services raise for a caller to show: each carries a stable code."""
+"""Errors the lending services raise for a caller to show: each carries a stable code.
+
+Amount and idempotency errors are the platform's own (`core.errors`), shared by every app."""
+
+from core.errors import DomainError
 
 
-class LendingError(Exception):
+class LendingError(DomainError):
     code = "invalid"
-
-    def __init__(self, message, code=None):
-        super().__init__(message)
-        if code:
-            self.code = code
-
-
-class InvalidAmount(LendingError):
-    code = "invalid_amount"
 
 
 class QuoteRefused(LendingError):
@@ -34,5 +29,7 @@ class LoanNotRepayable(LendingError):
     code = "loan_not_repayable"
 
 
-class IdempotencyConflict(LendingError):
-    code = "idempotency_conflict"
+class TransitionRefused(LendingError):
+    """A status change the transition map does not allow from the current status."""
+
+    code = "transition_refused"

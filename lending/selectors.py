@@ -1,16 +1,11 @@
 """Reads that are more than a `get`."""
 
-from datetime import date
 from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from .models import BusinessDate, CreditLine, Instalment, InstalmentStatus, Loan, Posting
-
-
-def business_date_today() -> date:
-    """The lender's current day. Code asks this, never the wall clock."""
-    return BusinessDate.objects.values_list("current", flat=True).get()
+from .models import CreditLine, Instalment, InstalmentStatus, Loan, Posting
+from .rules.delinquency import amount_due_by
 
 
 def lines_for_customer(user):
@@ -56,8 +51,4 @@ def unbalanced_entry_ids():
 
 def amount_due_on(loan, day) -> Decimal:
     """What the customer owes on `day` for instalments due by then (not the payoff amount)."""
-    total = Decimal("0.00")
-    for i in instalments_of(loan).filter(due_date__lte=day).exclude(
-            status=InstalmentStatus.PAID):
-        total += i.remaining
-    return total
+    return amount_due_by(instalments_of(loan), day)

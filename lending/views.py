@@ -1,7 +1,7 @@
 """Customer pages: the dashboard, borrowing (quote, then confirm) and a loan with its repayments.
 
 Reads go through `lending.selectors`, every change through `lending.services`; a service's
-refusal (a `LendingError`) is shown on the form that asked for it."""
+refusal (a `DomainError`) is shown on the form that asked for it."""
 
 import uuid
 from decimal import Decimal
@@ -13,12 +13,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import CustomerProfile
+from core.calendar import business_date_today
+from core.errors import DomainError, InvalidAmount
+from core.idempotency import scope_of_user
 
-from .errors import InsufficientCredit, InvalidAmount, LendingError, Overpayment
+from .errors import InsufficientCredit, Overpayment
 from .forms import BorrowForm, ConfirmBorrowForm, RepayForm
 from .models import CreditLineStatus, InstalmentStatus, LoanStatus, ProductKind
-from .schedule import quote_loan
-from .selectors import business_date_today, instalments_of, lines_for_customer, loans_for_customer
+from .rules.delinquency import amount_due_by
+from .rules.schedule import quote_loan
+from .selectors import instalments_of, lines_for_customer, loans_for_customer
 from .services import loan_originate, loan_payoff_amount, loan_repay
 from .services.origination import loan_quote_for_line
 
@@ -31,8 +35,7 @@ def render_page(request, template, context):
 
 
 def customer_scope(user):
-    """The idempotency scope of a customer's own requests: keys are unique per customer."""
-    return f"user:{user.pk}"
+    return scope_of_user(user.pk)
 
 
 def new_idempotency_key():
@@ -61,7 +64,7 @@ def line_apr_range(line, today):
             try:
                 quote = quote_loan(principal=product.max_amount, term_months=term,
                                    daily_rate=line.daily_rate, method=method, start=today)
-            except LendingError:
+            except DomainError:
                 continue  # a term or method the schedule cannot quote is not one to advertise
             aprs.append(quote.apr)
     return (min(aprs), max(aprs)) if aprs else None
@@ -96,7 +99,7 @@ def quote_for(form):
     try:
         return loan_quote_for_line(line=data["line"], principal=data["amount"],
                                    term_months=data["term_months"], method=data["method"])
-    except LendingError as error:
+    except DomainError as error:
         add_lending_error(form, error)
         return None
 
@@ -135,18 +138,15 @@ def borrow_confirm(request):
     if not confirm.is_valid():
         refusal = "This confirmation is incomplete or out of date: check the terms and get a " \
                   "new quote."
-    elif confirm.cleaned_data["quoted_on"] != business_date_today():
-        refusal = "The business date has moved on since this quote, so its dates and interest " \
-                  "no longer hold: check the terms and get a new quote. (If you had already " \
-                  "confirmed it, your loan is on your dashboard.)"
     else:
         data = confirm.cleaned_data
         try:
             loan = loan_originate(line_id=data["line"].pk, principal=data["amount"],
                                   term_months=data["term_months"], method=data["method"],
                                   idempotency_key=data["idempotency_key"],
-                                  scope=customer_scope(request.user))
-        except LendingError as error:
+                                  scope=customer_scope(request.user),
+                                  quoted_on=data["quoted_on"])
+        except DomainError as error:
             refusal = error
         else:
             messages.success(request, f"Your loan of {loan.principal:,.2f} {settings.CURRENCY} "
@@ -158,7 +158,7 @@ def borrow_confirm(request):
     if not lines.exists():
         return render_page(request, "lending/borrow.html", {"form": None, "refusal": refusal})
     form = BorrowForm(request.POST, lines=lines)
-    if not isinstance(refusal, LendingError):
+    if not isinstance(refusal, DomainError):
         form.is_valid()
         form.add_error(None, refusal)
     elif form.is_valid():
@@ -175,7 +175,7 @@ def render_loan_page(request, loan, repay_form=None):
     today = business_date_today()
     instalments = list(instalments_of(loan))
     unpaid = [i for i in instalments if i.status != InstalmentStatus.PAID]
-    due_now = sum((i.remaining for i in unpaid if i.due_date <= today), ZERO)
+    due_now = amount_due_by(instalments, today)
     next_due = next((i for i in unpaid if i.due_date > today), None)
     context = {
         "loan": loan, "instalments": instalments, "today": today, "due_now": due_now,
@@ -214,7 +214,7 @@ def repay(request, pk):
             repayment = loan_repay(loan_id=loan.pk, amount=form.cleaned_data["amount"],
                                    idempotency_key=form.cleaned_data["idempotency_key"],
                                    scope=customer_scope(request.user))
-        except LendingError as error:
+        except DomainError as error:
             add_lending_error(form, error)
         else:
             messages.success(request, f"Thank you: your payment of {repayment.amount:,.2f} "

@@ -1,4 +1,4 @@
-"""The risk engine in the back office (DESIGN.md §4 "Admin").
+"""The risk engine in the back office (docs/architecture.md, "Admin").
 
 Models, promotions, decisions and the simulator's hidden truth are records: shown, never edited or
 deleted here. A model becomes champion only through the risk manager's "Promote to champion…"
@@ -7,18 +7,14 @@ promotion from the command line. The block list is the one thing officers edit h
 block-list services so that who added an entry is always recorded."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.db.models.functions import Length
 from django.template.defaultfilters import filesizeformat
-from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_base import ViewOnlyAdmin, ViewOnlyInline
+from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline
 
-from .block_list import block_list_entry_add, block_list_entry_remove
-from .errors import RiskError
-from .features import APPLICATION_FEATURES
+from .features.application import APPLICATION_FEATURES
 from .models import (
     BlockListEntry,
     CreditDecision,
@@ -27,7 +23,8 @@ from .models import (
     ModelVersion,
     SimulatedCustomer,
 )
-from .registry import model_version_promote
+from .services.block_list import block_list_entry_add, block_list_entry_remove
+from .services.registry import model_version_promote
 
 _FEATURE_LABELS = {f.name: f.label for f in APPLICATION_FEATURES}
 
@@ -69,7 +66,7 @@ class PromotionInline(ViewOnlyInline):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(ViewOnlyAdmin):
+class ModelVersionAdmin(ActionWithFormMixin, ViewOnlyAdmin):
     """Trained scorecards. The booster itself is never shown, only its size: it is the model,
     not something a person reads."""
 
@@ -117,51 +114,31 @@ class ModelVersionAdmin(ViewOnlyAdmin):
     @admin.action(description="Promote to champion…", permissions=["promote"])
     def promote(self, request, queryset):
         """An intermediate form asking why, then `model_version_promote`."""
-        selected = list(queryset[:2])
-        if len(selected) != 1:
-            self.message_user(request, "Select exactly one model version to promote.",
-                              messages.WARNING)
-            return None
-        candidate = selected[0]
-        if "apply" in request.POST:
-            form = PromoteForm(request.POST)
-            if form.is_valid():
-                try:
-                    promotion = model_version_promote(model_version_id=candidate.pk,
-                                                      promoted_by=request.user,
-                                                      reason=form.cleaned_data["reason"])
-                except RiskError as error:
-                    self.message_user(request, str(error), messages.ERROR)
-                    return None
-                self.log_change(request, candidate,
-                                f"Promoted to champion: {promotion.reason}")
-                replaced = promotion.previous_champion
-                self.message_user(
-                    request, f"{promotion.model_version} is now the champion"
-                             + (f" (it replaces {replaced.card} v{replaced.version})."
-                                if replaced else "."), messages.SUCCESS)
-                return None
-        else:
-            form = PromoteForm()
+
+        def promote(candidate, data):
+            promotion = model_version_promote(model_version_id=candidate.pk,
+                                              promoted_by=request.user, reason=data["reason"])
+            replaced = promotion.previous_champion
+            return (f"{promotion.model_version} is now the champion"
+                    + (f" (it replaces {replaced.card} v{replaced.version})" if replaced else "")
+                    + f": {promotion.reason}")
+
+        return self.action_with_form(
+            request, queryset, action_name="promote", form_class=PromoteForm,
+            template="admin/risk/modelversion/promote.html", title="Promote to champion",
+            perform=promote, what="model version to promote", context=self.promotion_context)
+
+    def promotion_context(self, candidate):
         current = (ModelVersion.objects.defer("booster")
                    .filter(card=candidate.card, status=ModelStatus.CHAMPION).first())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Promote to champion",
-            "subtitle": str(candidate),
-            "opts": self.opts,
+        return {
             "candidate": candidate,
             "candidate_auc": self.auc(candidate),
             "candidate_share": self.share_of_ceiling(candidate),
             "current": current,
             "current_auc": self.auc(current) if current else None,
             "current_share": self.share_of_ceiling(current) if current else None,
-            "form": form,
-            "action_name": "promote",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
         }
-        return TemplateResponse(request, "admin/risk/modelversion/promote.html", context)
 
 
 @admin.register(ModelPromotion)
@@ -285,11 +262,11 @@ class BlockListEntryAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):
-        block_list_entry_remove(entry_id=obj.pk)
+        block_list_entry_remove(entry_id=obj.pk, removed_by=request.user)
 
     def delete_queryset(self, request, queryset):
         for entry_id in queryset.values_list("pk", flat=True):
-            block_list_entry_remove(entry_id=entry_id)
+            block_list_entry_remove(entry_id=entry_id, removed_by=request.user)
 
 
 # The simulator's hidden truth -------------------------------------------------------------------

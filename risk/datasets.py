@@ -11,12 +11,12 @@ from datetime import date, timedelta
 import numpy as np
 from django.db.models import F, Min, Q
 
+from core.calendar import business_date_today
 from lending.models import CreditLine, Instalment
-from lending.schedule import add_months_anchored
-from lending.selectors import business_date_today
+from lending.rules.schedule import add_months_anchored
 
-from .behaviour import BEHAVIOUR_FEATURE_NAMES, behaviour_columns, behaviour_matrix
-from .features import APPLICATION_FEATURE_NAMES, application_columns, application_matrix
+from .features.application import APPLICATION_FEATURE_NAMES, application_columns, application_matrix
+from .features.behaviour import BEHAVIOUR_FEATURE_NAMES, behaviour_columns, behaviour_matrix
 from .models import SimulatedCustomer
 
 BAD_DAYS_PAST_DUE = 90

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from lending.models import money_field, rate_field
+from core.money import money_field, rate_field
 
 
 class Card(models.TextChoices):

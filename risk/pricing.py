@@ -12,7 +12,7 @@ from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from lending.schedule import quote_loan
+from lending.rules.schedule import quote_loan
 
 from .errors import RiskError
 from .models import Grade

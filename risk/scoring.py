@@ -13,18 +13,13 @@ import numpy as np
 import xgboost as xgb
 from django.conf import settings
 
+from .calibration import platt_apply
 from .errors import NoChampion, RiskError
 from .models import Grade, ModelStatus, ModelVersion
-from .registry import booster_from_bytes
+from .services.registry import booster_from_bytes
 
 GRADES = (Grade.A, Grade.B, Grade.C, Grade.D, Grade.E)
 SMALL_BATCH_ROWS = 1_000
-
-
-def platt(margin: np.ndarray, calibration: dict) -> np.ndarray:
-    """Calibrated probability of default from the booster's raw margin (log-odds)."""
-    a, b = calibration.get("a", 1.0), calibration.get("b", 0.0)
-    return 1.0 / (1.0 + np.exp(-(a * margin + b)))
 
 
 @dataclass
@@ -48,7 +43,7 @@ class LoadedModel:
                                             missing=np.nan)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        return platt(self.margins(rows), self.version.calibration)
+        return platt_apply(self.margins(rows), self.version.calibration)
 
     def _approximate_contributions(self, rows: np.ndarray) -> np.ndarray:
         """Each feature's push on the margin, per row, with the bias as the last column.
@@ -70,7 +65,7 @@ class LoadedModel:
         """Both at the cost of the contributions alone: their sum is the margin."""
         contributions = self._approximate_contributions(rows)
         margins = contributions.sum(axis=1, dtype=np.float64)
-        return platt(margins, self.version.calibration), contributions[:, :-1]
+        return platt_apply(margins, self.version.calibration), contributions[:, :-1]
 
     def grade(self, probability: float) -> str:
         """A for the lowest risk to E for the highest, by the version's calibrated cut-offs."""
@@ -122,8 +117,8 @@ def score_batch(model: LoadedModel, rows: np.ndarray, *, with_contributions: boo
     rows = model._check_width(rows)
     booster = model.booster.copy()
     booster.set_param({"nthread": threads or os.cpu_count()})
-    probabilities = platt(booster.inplace_predict(rows, predict_type="margin", missing=np.nan),
-                          model.version.calibration)
+    margin = booster.inplace_predict(rows, predict_type="margin", missing=np.nan)
+    probabilities = platt_apply(margin, model.version.calibration)
     if not with_contributions:
         return probabilities, None
     return probabilities, LoadedModel(model.version, booster).contributions(rows)

@@ -5,7 +5,7 @@ from datetime import date
 from accounts.models import CustomerProfile, CustomerSignals
 from lending.models import CreditLine, CreditProduct
 
-from .features import SIGNAL_COLUMNS
+from .features.application import SIGNAL_COLUMNS
 from .models import BlockListEntry, CreditDecision, DecisionOutcome
 
 _APPLICANT_SQL = f"""

@@ -1,6 +1,6 @@
 """The customer's application for credit: apply, see the decision and its offer, accept.
 
-Every change goes through `risk.decisions`; a refusal (RiskError, LendingError) is shown on the
+Every change goes through `risk.services.decisions`; a refusal DomainError is shown on the
 page, never a server error."""
 
 from django.conf import settings
@@ -11,14 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import CustomerProfile
-from lending.errors import LendingError
-from lending.selectors import business_date_today
+from core.calendar import business_date_today
+from core.errors import DomainError
 
-from .decisions import credit_decide, credit_offer_accept, offer_expires_on
-from .errors import RiskError
 from .forms import ApplyForm
 from .models import DecisionOutcome
 from .selectors import decision_of_customer, products_open_for_application
+from .services.decisions import credit_decide, credit_offer_accept, offer_expires_on
 
 
 @login_required
@@ -30,7 +29,7 @@ def apply(request):
         try:
             decision = credit_decide(customer=request.user,
                                      product=form.cleaned_data["product"])
-        except (RiskError, LendingError) as error:
+        except DomainError as error:
             form.add_error(None, str(error))
         else:
             return redirect("decision", pk=decision.pk)
@@ -69,7 +68,7 @@ def decision_accept(request, pk):
     decision = _own_decision_or_404(request, pk)
     try:
         line = credit_offer_accept(decision_id=decision.pk, customer=request.user)
-    except (RiskError, LendingError) as error:
+    except DomainError as error:
         messages.error(request, str(error))
         return redirect("decision", pk=decision.pk)
     messages.success(request, f"Your {line.product.name} line is ready: limit "

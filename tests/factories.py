@@ -5,8 +5,9 @@ from decimal import Decimal
 import factory
 
 from accounts.models import CustomerProfile, EmploymentStatus, User
+from core.audit import actor_system
+from core.calendar import business_date_today
 from lending.models import CreditLine, CreditProduct, ProductKind, RepaymentMethod
-from lending.selectors import business_date_today
 from lending.services import partner_bank_create
 
 
@@ -72,11 +73,12 @@ class CreditLineFactory(factory.django.DjangoModelFactory):
 
 
 def partner_bank(code="bank-a", share="0.70"):
-    return partner_bank_create(code=code, name=f"Bank {code}", funding_share=share)
+    return partner_bank_create(code=code, name=f"Bank {code}", funding_share=share,
+                               actor=actor_system("tests"))
 
 
 def set_business_date(day):
     """Tests start a story on a chosen day; in the product only the close moves the date."""
-    from lending.models import BusinessDate
+    from core.models import BusinessDate
 
     BusinessDate.objects.update(current=day)

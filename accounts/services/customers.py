@@ -4,20 +4,27 @@ Both services check everything themselves, whoever calls them (pages, demo seedi
 and raise `ValidationError` keyed by field so a form can show each message next to its input."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from accounts.cities import city_tier
 from accounts.identity import IdNumberInvalid, id_number_normalise, id_number_parse
-from accounts.models import CustomerProfile, EmploymentStatus, Gender, Housing, User
-
-# The business date is the platform's clock (DESIGN.md §4): a customer's age is reckoned on it,
-# never on the wall clock, so this one read crosses from accounts into lending's selectors.
-from lending.selectors import business_date_today
+from accounts.models import (
+    CustomerProfile,
+    CustomerSignals,
+    EmploymentStatus,
+    Gender,
+    Housing,
+    User,
+)
+from accounts.services.signals import signals_checked
+from core.calendar import business_date_today
+from core.errors import InvalidAmount
+from core.money import to_amount
 
 ADULT_AGE = 18
 OLDEST_PLAUSIBLE_AGE = 120
@@ -26,8 +33,7 @@ PROFILE_FIELDS = {
     "full_name", "birth_date", "monthly_income", "employment_status", "employer_months", "city",
     "housing", "monthly_debt_payments", "id_number", "consent_credit_check", "consent_data_use",
 }
-# Limits of the profile's amounts: DecimalField(max_digits=18, decimal_places=2).
-INCOME_LIMIT = Decimal("1e16")
+BATCH = 5000
 
 
 def customer_sign_up(*, username, email, password) -> User:
@@ -65,16 +71,18 @@ def customer_sign_up(*, username, email, password) -> User:
     return user
 
 
+# A customer's age is reckoned on the business date, the platform's clock, never on the wall
+# clock (docs/architecture.md, "Business date").
 def age_on(birth_date: date, day: date) -> int:
     """Completed years on `day`, as a person counts them: one more on each birthday."""
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def birth_date_problems(birth_date) -> list[str]:
+def birth_date_problems(birth_date, today=None) -> list[str]:
     """Why this date of birth cannot be accepted (empty if it can): customers are adults.
 
     The profile form asks this too, so the age shows up with the form's other messages."""
-    today = business_date_today()
+    today = today or business_date_today()
     if not isinstance(birth_date, date):
         return ["Enter a valid date of birth."]
     if birth_date > today:
@@ -86,24 +94,13 @@ def birth_date_problems(birth_date) -> list[str]:
     return []
 
 
-def _amount(value, what="Monthly income"):
-    """A monthly amount as a Decimal of at most two decimals; a float is refused like in
-    lending."""
-    if isinstance(value, bool | float):
-        raise ValidationError(f"{what} must be a decimal amount, not a float.")
+def _amount(value, what):
+    """A monthly amount of zero or more: the platform's one money parser, its refusal shown
+    on the form field."""
     try:
-        amount = Decimal(str(value).strip()) if isinstance(value, int | str) else value
-    except InvalidOperation:
-        raise ValidationError(f"{what} must be a number.") from None
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise ValidationError(f"{what} must be a number.")
-    if amount < 0:
-        raise ValidationError(f"{what} cannot be negative.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError(f"{what} has more than two decimals.")
-    if amount >= INCOME_LIMIT:
-        raise ValidationError(f"{what} is too large.")
-    return amount.quantize(Decimal("0.01"))
+        return to_amount(value, what=what, allow_zero=True)
+    except InvalidAmount as error:
+        raise ValidationError(str(error)) from None
 
 
 def _identity(id_number: str, birth_date) -> dict:
@@ -117,7 +114,7 @@ def _identity(id_number: str, birth_date) -> dict:
             "gender": Gender.MALE if parsed.male else Gender.FEMALE}
 
 
-def _check_profile(fields):
+def _check_profile(fields, today=None):
     """The cleaned fields, or a ValidationError listing every problem by field."""
     errors = {}
     cleaned = dict(fields)
@@ -130,7 +127,7 @@ def _check_profile(fields):
             errors[name] = [f"At most {limit} characters."]
         cleaned[name] = value
 
-    if problems := birth_date_problems(fields.get("birth_date")):
+    if problems := birth_date_problems(fields.get("birth_date"), today):
         errors["birth_date"] = problems
 
     for name, what in (("monthly_income", "Monthly income"),
@@ -186,3 +183,33 @@ def customer_profile_save(*, user, **fields) -> CustomerProfile:
     with transaction.atomic():
         profile, _created = CustomerProfile.objects.update_or_create(user=user, defaults=cleaned)
     return profile
+
+
+def customers_create_many(people, *, signals_observed_on) -> list[User]:
+    """Many customers at once (the population simulator's path): each person is
+    (username, email, profile fields, signals or None), checked by the same rules as
+    `customer_sign_up`'s names, `customer_profile_save` and `customer_signals_record`. They get
+    unusable passwords: nobody signs in as them, and hashing thousands of passwords takes
+    minutes."""
+    today = business_date_today()
+    users, profiles, signals = [], [], []
+    for username, email, fields, shared in people:
+        users.append(User(username=username, email=email, password=make_password(None)))
+        unknown = set(fields) - PROFILE_FIELDS
+        if unknown or PROFILE_FIELDS - set(fields):
+            raise TypeError(f"A profile needs exactly {sorted(PROFILE_FIELDS)}.")
+        profiles.append(_check_profile(fields, today))
+        if shared is not None and not fields["consent_data_use"]:
+            raise ValidationError(f"{username} has not consented to the use of their data.")
+        signals.append(None if shared is None else signals_checked(shared))
+    with transaction.atomic():
+        users = User.objects.bulk_create(users, batch_size=BATCH)
+        CustomerProfile.objects.bulk_create(
+            [CustomerProfile(user=user, **cleaned) for user, cleaned in zip(users, profiles,
+                                                                            strict=True)],
+            batch_size=BATCH)
+        CustomerSignals.objects.bulk_create(
+            [CustomerSignals(user=user, observed_on=signals_observed_on, **values)
+             for user, values in zip(users, signals, strict=True) if values is not None],
+            batch_size=BATCH)
+    return users

@@ -7,6 +7,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_application_model
 
 from accounts.models import PartnerApiClient, PartnerBank
+from core.audit import actor_system, audit_event_append
 
 
 @dataclass(frozen=True)
@@ -37,5 +38,10 @@ def partner_client_create(*, partner_bank: PartnerBank, name: str) -> PartnerCli
         )
         api_client = PartnerApiClient.objects.create(partner_bank=partner_bank,
                                                      application=application)
+        # Operators issue credentials from the command line: the system acts, under its name.
+        audit_event_append(actor=actor_system("create_partner_client"),
+                           action="partner_bank.client_create", subject_kind="partner_bank",
+                           subject_id=partner_bank.pk,
+                           payload={"client_id": application.client_id, "name": application.name})
     return PartnerClientCredentials(api_client=api_client, client_id=application.client_id,
                                     client_secret=secret)

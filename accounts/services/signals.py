@@ -2,12 +2,14 @@
 accounts' summary), as it arrives from the data provider."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import CustomerProfile, CustomerSignals
+from core.errors import InvalidAmount
+from core.money import to_decimal
 
 # name -> (kind, smallest, largest); every field may also be None (not shared).
 SIGNAL_FIELDS = {
@@ -29,23 +31,28 @@ def _checked(name, value):
     if kind == "integer" and not isinstance(value, int):
         raise ValidationError({name: "Give a whole number."})
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+        number = to_decimal(value, what=name)
+    except InvalidAmount:
         raise ValidationError({name: "Give a number."}) from None
-    if not number.is_finite() or not smallest <= number <= largest:
+    if not smallest <= number <= largest:
         raise ValidationError({name: f"Give a value from {smallest} to {largest}."})
     return value if kind == "integer" else number
+
+
+def signals_checked(fields) -> dict:
+    """Every known signal checked (ValidationError keyed by field); missing ones are None."""
+    unknown = set(fields) - set(SIGNAL_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown signals {sorted(unknown)}; known: {sorted(SIGNAL_FIELDS)}.")
+    return {name: _checked(name, fields.get(name)) for name in SIGNAL_FIELDS}
 
 
 def customer_signals_record(*, user, observed_on: date, **fields) -> CustomerSignals:
     """Replace the customer's shared signals with these (missing fields: not shared). Only a
     customer who consented to the use of their data can have any."""
-    unknown = set(fields) - set(SIGNAL_FIELDS)
-    if unknown:
-        raise TypeError(f"Unknown signals {sorted(unknown)}; known: {sorted(SIGNAL_FIELDS)}.")
+    values = signals_checked(fields)
     if not CustomerProfile.objects.filter(user=user, consent_data_use=True).exists():
         raise ValidationError("The customer has not consented to the use of their data.")
-    values = {name: _checked(name, fields.get(name)) for name in SIGNAL_FIELDS}
     with transaction.atomic():
         signals, _created = CustomerSignals.objects.update_or_create(
             user=user, defaults={"observed_on": observed_on, **values})

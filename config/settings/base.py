@@ -38,10 +38,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "oauth2_provider",
     "pgtrigger",
+    "core",
     "accounts",
     "lending",
     "risk",
     "debt_collection",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -68,7 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lending.context_processors.business_date",
+                "core.context_processors.business_date",
             ],
         },
     },
@@ -81,7 +83,7 @@ DATABASES = {
         default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
-# Money-moving services open their own durable transactions; see DESIGN.md.
+# Money-moving services open their own durable transactions (docs/architecture.md).
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 AUTH_USER_MODEL = "accounts.User"
@@ -129,7 +131,7 @@ CELERY_BEAT_SCHEDULE = {
     # Shortly after midnight, close every business date the calendar has left behind; a
     # duplicate or late trigger finds those dates closed and does nothing.
     "nightly-close": {
-        "task": "lending.tasks.run_nightly_close",
+        "task": "operations.tasks.run_nightly_close",
         "schedule": crontab(hour=0, minute=30),
     },
 }
@@ -211,9 +213,9 @@ RISK_CHAMPION_RECHECK_SECONDS = float(os.environ.get("RISK_CHAMPION_RECHECK_SECO
 # Calibrated PD cut-offs between grades A|B, B|C, C|D, D|E; each trained model keeps its copy.
 RISK_GRADE_CUTOFFS = [0.03, 0.06, 0.12, 0.25]
 
-# The instant credit decision (risk.policy, risk.decisions). Debt-to-income: monthly payments on
-# other debts over monthly income must stay below this bound; per product code in the second
-# setting (a dict), which overrides the first.
+# The instant credit decision (risk.policy, risk.services.decisions). Debt-to-income: monthly
+# payments on other debts over monthly income must stay below this bound; per product code in
+# the second setting (a dict), which overrides the first.
 RISK_MAX_DEBT_TO_INCOME = os.environ.get("RISK_MAX_DEBT_TO_INCOME", "0.5")
 RISK_MAX_DEBT_TO_INCOME_BY_PRODUCT: dict[str, str] = {}
 # Applicants are adults on the business date and no older than this.

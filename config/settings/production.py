@@ -14,6 +14,23 @@ if len(SECRET_KEY) < 50:
 if not os.environ.get("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set (comma-separated host names).")
 
+# base.py falls back to an embedded SQLite file when DATABASE_URL is missing; production never
+# may. The ledger's guarantees live in the database as PostgreSQL triggers (django-pgtrigger):
+# that every journal entry balances, that entries, postings and repayments are append-only, and
+# that a draw never takes a credit line over its limit. SQLite has none of them.
+_database_url = os.environ.get("DATABASE_URL", "").strip()
+_POSTGRES_ENGINES = {"django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"}
+if not _database_url or DATABASES["default"]["ENGINE"] not in _POSTGRES_ENGINES:  # noqa: F405
+    _given = (f"it is a {_database_url.partition(':')[0] or 'non-PostgreSQL'} URL"
+              if _database_url else "it is not set")
+    raise ImproperlyConfigured(
+        "DATABASE_URL must point at a PostgreSQL database "
+        f"(postgres://USER:PASSWORD@HOST:5432/NAME), but {_given}. The ledger's balance check, "
+        "its append-only rules and the no-overdraw rule on credit lines are PostgreSQL triggers, "
+        "which SQLite does not have: on SQLite the ledger would accept unbalanced, edited or "
+        "deleted entries and overdrawn lines."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))

@@ -1,33 +1,46 @@
-"""Every change of lending state goes through a function here; see DESIGN.md §4 "One write path".
+"""Every change of lending state goes through a function here (docs/architecture.md, "One write
+path"). Views, admin actions, API views, tasks and commands import from this package."""
 
-Views, admin actions, API views, tasks and commands import from this package."""
-
-from .business_date import (
-    business_date_ensure,
-    business_date_reset,
-    business_dates_catch_up,
-    business_day_close,
-    business_days_advance,
+from .accrual import interest_due_accrue
+from .batch import (
+    book_statistics_refresh,
+    credit_lines_open_many,
+    loans_originate_many,
+    loans_repay_many,
 )
+from .delinquency import instalments_mark_overdue, loans_days_past_due_set
 from .ledger import chart_of_accounts_ensure
-from .lines import credit_line_open, line_limit_lower, line_limit_raise
+from .lines import (
+    credit_line_close,
+    credit_line_freeze,
+    credit_line_open,
+    credit_line_unfreeze,
+    line_limit_lower,
+    line_limit_raise,
+)
 from .origination import loan_originate
-from .products import credit_product_create, partner_bank_create
+from .products import credit_product_create, credit_product_update, partner_bank_create
 from .repayment import loan_payoff_amount, loan_repay
 
 __all__ = [
-    "business_date_ensure",
-    "business_date_reset",
-    "business_dates_catch_up",
-    "business_day_close",
-    "business_days_advance",
+    "book_statistics_refresh",
+    "credit_lines_open_many",
+    "loans_originate_many",
+    "loans_repay_many",
     "chart_of_accounts_ensure",
+    "credit_line_close",
+    "credit_line_freeze",
     "credit_line_open",
+    "credit_line_unfreeze",
     "credit_product_create",
+    "credit_product_update",
+    "instalments_mark_overdue",
+    "interest_due_accrue",
     "line_limit_lower",
     "line_limit_raise",
     "loan_originate",
     "loan_payoff_amount",
     "loan_repay",
+    "loans_days_past_due_set",
     "partner_bank_create",
 ]

@@ -3,6 +3,8 @@
 from collections import defaultdict
 from decimal import Decimal
 
+from core.batch import BATCH
+
 from ..models import AccountKind, JournalEntry, LedgerAccount, Posting
 
 CASH = "cash"
@@ -66,22 +68,52 @@ def _accounts_by_code(codes):
     return accounts
 
 
-def journal_entry_post(*, kind, business_date, loan=None, legs, memo=""):
-    """Post one entry. `legs` are (account code, signed amount): debit positive, credit negative.
-
-    Legs on the same account are merged and zero legs dropped; the entry must balance (the
-    database checks it again at commit)."""
+def legs_merge(kind, legs) -> list[tuple[str, Decimal]]:
+    """Legs on the same account merged, zero legs dropped, sorted by account code; refused
+    unless they balance (the database checks it again at commit)."""
     merged = defaultdict(Decimal)
     for code, amount in legs:
         merged[code] += amount
     merged = {code: amount for code, amount in merged.items() if amount != 0}
     if sum(merged.values(), Decimal("0")) != 0:
         raise ValueError(f"unbalanced {kind} entry: {merged}")
-    accounts = _accounts_by_code(list(merged))
+    return sorted(merged.items())
+
+
+def journal_entry_post(*, kind, business_date, loan=None, legs, memo=""):
+    """Post one entry. `legs` are (account code, signed amount): debit positive, credit
+    negative."""
+    merged = legs_merge(kind, legs)
+    accounts = _accounts_by_code([code for code, _amount in merged])
     entry = JournalEntry.objects.create(kind=kind, business_date=business_date, loan=loan,
                                         memo=memo)
     Posting.objects.bulk_create(
         Posting(entry=entry, account=accounts[code], loan=loan, amount=amount)
-        for code, amount in sorted(merged.items())
+        for code, amount in merged
     )
     return entry
+
+
+class JournalBatch:
+    """Many entries of one business date, posted together: the set-based twin of
+    `journal_entry_post`, with the same merging and the same balance check per entry."""
+
+    def __init__(self, business_date):
+        self.business_date = business_date
+        self.entries = []
+        self.legs = []
+        self.accounts = dict(LedgerAccount.objects.values_list("code", "pk"))
+
+    def add(self, *, kind, loan_id, legs, memo):
+        self.legs.append(legs_merge(kind, legs))
+        self.entries.append(JournalEntry(kind=kind, business_date=self.business_date,
+                                         loan_id=loan_id, memo=memo))
+
+    def post(self):
+        entries = JournalEntry.objects.bulk_create(self.entries, batch_size=BATCH)
+        Posting.objects.bulk_create(
+            [Posting(entry_id=entry.pk, account_id=self.accounts[code], loan_id=entry.loan_id,
+                     amount=amount)
+             for entry, legs in zip(entries, self.legs, strict=True) for code, amount in legs],
+            batch_size=BATCH)
+        return entries

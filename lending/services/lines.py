@@ -1,26 +1,39 @@
-"""Opening credit lines and changing their limits."""
+"""Opening credit lines, changing their limits and their status; each change is audited on the
+line's chain (docs/architecture.md, "The audit trail")."""
 
 from django.db import transaction
 
+from core.audit import actor_user, audit_event_append
+from core.calendar import business_date_today
+from core.money import to_decimal, to_money
+
 from ..errors import LendingError
-from ..models import CreditLine, LimitChange
-from ..money import to_decimal, to_money
-from ..selectors import business_date_today
+from ..models import CreditLine, CreditLineStatus, LimitChange
+from ..rules.status import LINE_TRANSITIONS, transition_check
 
 
-def credit_line_open(*, customer, product, credit_limit, daily_rate) -> CreditLine:
+def credit_line_open(*, customer, product, credit_limit, daily_rate, actor) -> CreditLine:
     limit = to_money(credit_limit, what="credit limit")
     rate = to_decimal(daily_rate, what="daily rate")
     if not product.min_daily_rate <= rate <= product.max_daily_rate:
         raise LendingError(f"The daily rate must lie in the product's band "
                            f"{product.min_daily_rate}-{product.max_daily_rate}.")
     with transaction.atomic():
-        return CreditLine.objects.create(customer=customer, product=product, credit_limit=limit,
+        line = CreditLine.objects.create(customer=customer, product=product, credit_limit=limit,
                                          daily_rate=rate, opened_on=business_date_today())
+        audit_event_append(actor=actor, action="line.open", subject_kind="line",
+                           subject_id=line.pk,
+                           payload={"customer": customer.pk, "product": product.code,
+                                    "credit_limit": limit, "daily_rate": rate,
+                                    "opened_on": line.opened_on})
+    return line
 
 
-def line_limit_lower(*, line_id: int, new_limit, reason: str, officer) -> LimitChange:
-    """降额: lower a line's limit, recording who did it, why, and when."""
+def line_limit_lower(*, line_id: int, new_limit, reason: str, officer=None,
+                     actor=None) -> LimitChange:
+    """降额: lower a line's limit, recording who did it, why, and when: an `officer` (a user),
+    or the system as `actor` when a rule does it."""
+    actor = actor or actor_user(officer)
     new_limit = to_decimal(new_limit, what="new limit")
     if new_limit < 0 or new_limit != new_limit.quantize(to_decimal("0.01")):
         raise LendingError("The new limit must be zero or more, with at most two decimals.")
@@ -37,10 +50,20 @@ def line_limit_lower(*, line_id: int, new_limit, reason: str, officer) -> LimitC
                                             business_date=business_date_today())
         line.credit_limit = new_limit
         line.save(update_fields=["credit_limit", "updated_at"])
+        _limit_change_audit(actor, change, action="line.limit_lower")
     return change
 
 
-def line_limit_raise(*, line_id: int, new_limit, reason: str, officer=None,
+def _limit_change_audit(actor, change, *, action, daily_rate=None):
+    payload = {"from": change.old_limit, "to": change.new_limit, "reason": change.reason,
+               "business_date": change.business_date}
+    if daily_rate is not None:
+        payload["daily_rate"] = daily_rate
+    audit_event_append(actor=actor, action=action, subject_kind="line",
+                       subject_id=change.line_id, payload=payload)
+
+
+def line_limit_raise(*, line_id: int, new_limit, reason: str, actor, officer=None,
                      daily_rate=None) -> CreditLine:
     """Raise a line's limit to `new_limit` (recorded as a LimitChange) and, when given, set its
     daily rate within the product's band. A raise never lowers: a limit already at or above
@@ -64,12 +87,55 @@ def line_limit_raise(*, line_id: int, new_limit, reason: str, officer=None,
                                    f"{product.min_daily_rate}-{product.max_daily_rate}.")
             line.daily_rate = rate
             fields.append("daily_rate")
+        change = None
         if new_limit > line.credit_limit:
-            LimitChange.objects.create(line=line, old_limit=line.credit_limit,
-                                       new_limit=new_limit, reason=reason, officer=officer,
-                                       business_date=business_date_today())
+            change = LimitChange.objects.create(line=line, old_limit=line.credit_limit,
+                                                new_limit=new_limit, reason=reason,
+                                                officer=officer,
+                                                business_date=business_date_today())
             line.credit_limit = new_limit
             fields.append("credit_limit")
         if fields:
             line.save(update_fields=[*fields, "updated_at"])
+        if change is not None:
+            _limit_change_audit(actor, change, action="line.limit_raise", daily_rate=rate)
+        elif "daily_rate" in fields:
+            audit_event_append(actor=actor, action="line.rate_change", subject_kind="line",
+                               subject_id=line.pk, payload={"daily_rate": rate,
+                                                            "reason": reason})
     return line
+
+
+def _line_status_change(*, line_id, new_status, reason, actor, action):
+    reason = (reason or "").strip()
+    if not reason:
+        raise LendingError("A reason is required to change a line's status.")
+    with transaction.atomic(durable=True):
+        line = CreditLine.objects.select_for_update(of=("self",)).get(pk=line_id)
+        old_status = line.status
+        transition_check(LINE_TRANSITIONS, old_status, new_status, what="credit line")
+        if old_status == new_status:
+            return line
+        line.status = new_status
+        line.save(update_fields=["status", "updated_at"])
+        audit_event_append(actor=actor, action=action, subject_kind="line", subject_id=line.pk,
+                           payload={"from": old_status, "to": new_status, "reason": reason,
+                                    "business_date": business_date_today()})
+    return line
+
+
+def credit_line_freeze(*, line_id, reason, actor) -> CreditLine:
+    """No draws or purchases on the line until it is unfrozen."""
+    return _line_status_change(line_id=line_id, new_status=CreditLineStatus.FROZEN,
+                               reason=reason, actor=actor, action="line.freeze")
+
+
+def credit_line_unfreeze(*, line_id, reason, actor) -> CreditLine:
+    return _line_status_change(line_id=line_id, new_status=CreditLineStatus.ACTIVE,
+                               reason=reason, actor=actor, action="line.unfreeze")
+
+
+def credit_line_close(*, line_id, reason, actor) -> CreditLine:
+    """Closed for good: loans already drawn run on; nothing new is drawn."""
+    return _line_status_change(line_id=line_id, new_status=CreditLineStatus.CLOSED,
+                               reason=reason, actor=actor, action="line.close")

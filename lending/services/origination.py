@@ -4,6 +4,10 @@ from django.db import transaction
 from django.db.models import Count
 
 from accounts.models import PartnerBank
+from core.audit import audit_event_append
+from core.calendar import business_date_today
+from core.idempotency import actor_of_scope, idempotency_key_claim, idempotency_result_store
+from core.money import round_money, to_money
 
 from ..errors import InsufficientCredit, LendingError, LineNotUsable, QuoteRefused
 from ..models import (
@@ -14,11 +18,8 @@ from ..models import (
     LoanFunding,
     ProductKind,
 )
-from ..money import round_money, to_money
-from ..schedule import quote_loan
-from ..selectors import business_date_today
+from ..rules.schedule import quote_loan
 from . import ledger
-from .idempotency import idempotency_key_claim, idempotency_result_store
 
 
 def loan_terms_check(product, *, principal, term_months, method):
@@ -44,11 +45,16 @@ def loan_quote_for_line(*, line, principal, term_months, method, start=None):
                       apr_cap=line.product.apr_cap)
 
 
-def _partner_bank_for_next_loan():
-    """Round robin by count: the active bank that has funded the fewest loans so far."""
-    return (PartnerBank.objects.filter(is_active=True)
-            .annotate(funded=Count("fundings"))
-            .order_by("funded", "pk").first())
+def partner_banks_with_funded_counts() -> list[PartnerBank]:
+    """The active partner banks, each with `funded`: how many loans it has a share of."""
+    return list(PartnerBank.objects.filter(is_active=True).annotate(funded=Count("fundings"))
+                .order_by("pk"))
+
+
+def partner_bank_next(banks) -> PartnerBank | None:
+    """Round robin by count: the bank that has funded the fewest loans so far (the lowest pk on
+    a tie). A batch keeps `funded` in step as it assigns, so it picks as one-by-one would."""
+    return min(banks, key=lambda bank: (bank.funded, bank.pk), default=None)
 
 
 def funding_rows(loan, product, bank) -> list[LoanFunding]:
@@ -78,7 +84,8 @@ def _book_funding(loan, product, bank):
     return fundings
 
 
-def _disbursement_legs(fundings):
+def disbursement_legs(fundings):
+    """The ledger legs of a disbursement: each funder's principal becomes receivable."""
     legs = []
     for funding in fundings:
         if funding.partner_bank is None:
@@ -91,10 +98,13 @@ def _disbursement_legs(fundings):
     return legs
 
 
-def loan_originate(*, line_id, principal, term_months, method, idempotency_key, scope) -> Loan:
+def loan_originate(*, line_id, principal, term_months, method, idempotency_key, scope,
+                   quoted_on=None) -> Loan:
     """Draw a cash loan: lock the line, check `available`, book schedule, funding and ledger.
 
-    One durable transaction; a replay of the same key returns the first loan."""
+    One durable transaction; a replay of the same key returns the first loan, whenever it
+    comes. `quoted_on` is the business date of the quote the customer agreed to: a quote from
+    another day has other dates and interest, so it no longer holds."""
     principal = to_money(principal, what="amount")
     if isinstance(term_months, bool) or not isinstance(term_months, int):
         raise QuoteRefused("The term must be a whole number of months.")
@@ -104,6 +114,10 @@ def loan_originate(*, line_id, principal, term_months, method, idempotency_key, 
         record, replay = idempotency_key_claim(scope=scope, key=idempotency_key, payload=payload)
         if replay is not None:
             return Loan.objects.get(pk=replay["loan_id"])
+        today = business_date_today()
+        if quoted_on is not None and quoted_on != today:
+            raise QuoteRefused("The business date has moved on since this quote, so its dates "
+                               "and interest no longer hold: get a new quote.", code="stale_quote")
         try:
             line = (CreditLine.objects.select_for_update(of=("self",)).select_related("product")
                     .get(pk=line_id))
@@ -111,7 +125,6 @@ def loan_originate(*, line_id, principal, term_months, method, idempotency_key, 
             raise LendingError("No such credit line.", code="not_found") from None
         if line.status != CreditLineStatus.ACTIVE:
             raise LineNotUsable(f"This credit line is {line.get_status_display().lower()}.")
-        today = business_date_today()
         quote = loan_quote_for_line(line=line, principal=principal, term_months=term_months,
                                     method=method, start=today)
         if principal > line.available:
@@ -129,9 +142,22 @@ def loan_originate(*, line_id, principal, term_months, method, idempotency_key, 
                        principal_due=i.principal, interest_due=i.interest)
             for i in quote.instalments
         )
-        fundings = _book_funding(loan, line.product, _partner_bank_for_next_loan())
+        fundings = _book_funding(loan, line.product,
+                                 partner_bank_next(partner_banks_with_funded_counts()))
         ledger.journal_entry_post(kind="disbursement", business_date=today, loan=loan,
-                                  legs=_disbursement_legs(fundings),
+                                  legs=disbursement_legs(fundings),
                                   memo=f"Loan {loan.pk} disbursed")
+        audit_event_append(actor=actor_of_scope(scope), action="loan.originate",
+                           subject_kind="loan", subject_id=loan.pk,
+                           payload=origination_audit_payload(loan, fundings))
         idempotency_result_store(record, {"loan_id": loan.pk})
     return loan
+
+
+def origination_audit_payload(loan, fundings) -> dict:
+    """What the loan's audit chain starts with: its terms and who funds what."""
+    return {"line": loan.line_id, "principal": loan.principal, "term_months": loan.term_months,
+            "method": loan.method, "daily_rate": loan.daily_rate, "apr": loan.apr,
+            "disbursed_on": loan.disbursed_on,
+            "funding": [[f.partner_bank.code if f.partner_bank else "platform", f.principal]
+                        for f in fundings]}

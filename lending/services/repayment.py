@@ -4,7 +4,11 @@ from dataclasses import fields
 
 from django.db import transaction
 
-from ..allocation import InstalmentState, allocate_payment, payoff_amount
+from core.audit import audit_event_append
+from core.calendar import business_date_today
+from core.idempotency import actor_of_scope, idempotency_key_claim, idempotency_result_store
+from core.money import round_money, to_money
+
 from ..errors import LendingError, LoanNotRepayable
 from ..models import (
     CreditLine,
@@ -15,31 +19,26 @@ from ..models import (
     LoanStatus,
     Repayment,
 )
-from ..money import round_money, to_money
-from ..selectors import business_date_today
+from ..rules.allocation import InstalmentState, allocate_payment, payoff_amount
+from ..rules.delinquency import days_past_due_of
+from ..rules.status import INSTALMENT_TRANSITIONS, LOAN_TRANSITIONS, transition_check
 from . import ledger
-from .idempotency import idempotency_key_claim, idempotency_result_store
 
 STATE_FIELDS = [f.name for f in fields(InstalmentState)]
 
 
-def _state_of(instalment):
+def instalment_state(instalment) -> InstalmentState:
+    """The pure rules' view of an instalment (a model or any row with the same fields)."""
     return InstalmentState(**{name: getattr(instalment, name) for name in STATE_FIELDS})
 
 
 def loan_payoff_amount(loan, today=None):
     """What settles the loan on the business date: due amounts, interest to date, principal."""
-    states = [_state_of(i) for i in loan.instalments.order_by("seq")]
+    states = [instalment_state(i) for i in loan.instalments.order_by("seq")]
     return payoff_amount(states, today or business_date_today(), loan.daily_rate)
 
 
-def days_past_due(instalments, today):
-    overdue = [i.due_date for i in instalments
-               if i.status == InstalmentStatus.OVERDUE and i.remaining > 0]
-    return (today - min(overdue)).days if overdue else 0
-
-
-def _funder_principal_parts(fundings, loan, principal_paid):
+def funder_principal_parts(fundings, loan, principal_paid):
     """Each funder's part of the principal repaid, keeping its outstanding proportional.
 
     Partner banks' outstanding is re-derived from the loan's (rounded half-up); the platform
@@ -56,7 +55,7 @@ def _funder_principal_parts(fundings, loan, principal_paid):
     return parts
 
 
-def _repayment_legs(allocation, fundings, principal_parts):
+def repayment_legs(allocation, fundings, principal_parts):
     legs = [(ledger.CASH, allocation.total),
             (ledger.INTEREST_RECEIVABLE, -allocation.interest_accrued),
             (ledger.INTEREST_INCOME, -(allocation.interest - allocation.interest_accrued)),
@@ -101,19 +100,20 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
                         .select_related("partner_bank").filter(loan=loan).order_by("pk"))
         today = business_date_today()
 
-        allocation = allocate_payment([_state_of(i) for i in instalments], amount, today,
+        allocation = allocate_payment([instalment_state(i) for i in instalments], amount, today,
                                       loan.daily_rate)
         _apply_to_instalments(instalments, allocation, today)
 
-        principal_parts = _funder_principal_parts(fundings, loan, allocation.principal)
+        principal_parts = funder_principal_parts(fundings, loan, allocation.principal)
         for funding in fundings:
             funding.outstanding_principal -= principal_parts[funding.pk]
         LoanFunding.objects.bulk_update(fundings, ["outstanding_principal"])
 
         loan.outstanding_principal -= allocation.principal
-        loan.days_past_due = days_past_due(instalments, today)
+        loan.days_past_due = days_past_due_of(instalments, today)
         update = ["outstanding_principal", "days_past_due"]
         if all(i.status == InstalmentStatus.PAID for i in instalments):
+            transition_check(LOAN_TRANSITIONS, loan.status, LoanStatus.PAID_OFF, what="loan")
             loan.status, loan.paid_off_on = LoanStatus.PAID_OFF, today
             update += ["status", "paid_off_on"]
         loan.save(update_fields=update)
@@ -127,11 +127,21 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
         )
         ledger.journal_entry_post(
             kind="repayment", business_date=today, loan=loan,
-            legs=_repayment_legs(allocation, fundings, principal_parts),
+            legs=repayment_legs(allocation, fundings, principal_parts),
             memo=f"Repayment {repayment.pk} on loan {loan.pk}",
         )
+        audit_event_append(actor=actor_of_scope(scope), action="loan.repay",
+                           subject_kind="loan", subject_id=loan.pk,
+                           payload=repayment_audit_payload(repayment, loan))
         idempotency_result_store(record, {"repayment_id": repayment.pk})
     return repayment
+
+
+def repayment_audit_payload(repayment, loan) -> dict:
+    return {"repayment": repayment.pk, "paid_on": repayment.paid_on, "amount": repayment.amount,
+            "principal": repayment.principal, "interest": repayment.interest,
+            "fee": repayment.fee, "penalty": repayment.penalty,
+            "outstanding_principal": loan.outstanding_principal, "status": loan.status}
 
 
 def instalments_apply(instalments, allocation, today) -> list:
@@ -144,6 +154,8 @@ def instalments_apply(instalments, allocation, today) -> list:
         for name in STATE_FIELDS:
             setattr(instalment, name, getattr(state, name))
         if state.remaining == 0:
+            transition_check(INSTALMENT_TRANSITIONS, instalment.status, InstalmentStatus.PAID,
+                             what="instalment")
             instalment.status, instalment.paid_on = InstalmentStatus.PAID, today
         elif instalment.status == InstalmentStatus.PAID:
             # Re-priced interest of a period not yet over can make a settled one owe again.

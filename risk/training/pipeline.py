@@ -11,8 +11,9 @@ import numpy as np
 import xgboost as xgb
 from sklearn.model_selection import train_test_split
 
+from ..calibration import platt_apply, platt_fit
 from . import metrics
-from .xgb import MAX_ROUNDS, booster_params, fit_booster, margins, matrix, platt_apply, platt_fit
+from .xgb import MAX_ROUNDS, booster_params, fit_booster, margins, matrix
 
 # Probability-of-default cut-offs between grades A|B, B|C, C|D and D|E.
 DEFAULT_GRADE_CUTOFFS = (0.03, 0.06, 0.12, 0.25)

@@ -348,6 +348,7 @@ def test_spaces_and_a_small_x_are_tidied_before_saving():
     ("Beijing", 1), ("SHANGHAI", 1), ("guangzhou", 1), ("深圳", 1), ("北京市", 1),
     ("Chengdu", 2), ("Xi'an", 2), ("xian", 2), ("西安", 2), ("Hangzhou City", 2),
     ("Kunming", 2), ("Yiwu", 3), ("Lishui", 3), ("义乌", 3),
+    ("Anji County", 4), ("安吉县", 4), ("wuyuan county", 4),
 ])
 def test_city_tiers(city, tier):
     assert city_tier(city) == tier

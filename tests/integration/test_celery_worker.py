@@ -7,10 +7,10 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from config.celery import app
-from lending.models import CloseStep
-from lending.selectors import business_date_today
+from core.calendar import business_date_today
 from lending.services import loan_originate
-from lending.tasks import run_nightly_close
+from operations.models import CloseStep
+from operations.tasks import run_nightly_close
 from tests.factories import CreditLineFactory, partner_bank, set_business_date
 
 pytestmark = pytest.mark.django_db(transaction=True)

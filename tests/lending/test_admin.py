@@ -14,12 +14,11 @@ from oauth2_provider.models import Application
 from accounts.models import CustomerProfile, PartnerApiClient, PartnerBank, User
 from accounts.roles import COLLECTOR, RISK_MANAGER, RISK_OFFICER
 from accounts.services import staff_user_create
+from core.audit import audit_trail_of
+from core.models import BusinessDate, IdempotencyRecord
 from lending.models import (
-    BusinessDate,
-    CloseStep,
     CreditLine,
     CreditProduct,
-    IdempotencyRecord,
     Instalment,
     JournalEntry,
     LedgerAccount,
@@ -29,7 +28,9 @@ from lending.models import (
     Posting,
     Repayment,
 )
-from lending.services import business_days_advance, line_limit_lower, loan_originate, loan_repay
+from lending.services import line_limit_lower, loan_originate, loan_repay
+from operations.models import CloseStep
+from operations.nightly_close import business_days_advance
 from tests.factories import ProfileFactory, UserFactory, set_business_date
 
 pytestmark = pytest.mark.django_db
@@ -234,13 +235,22 @@ def test_a_superuser_edits_a_product_but_not_its_code_kind_or_amounts(admin_clie
     assert {"code", "kind", "min_amount", "max_amount"}.isdisjoint(data)
     data.update(name="Cash loan 2026", max_daily_rate="0.00060000", grace_days="5",
                 code="other", kind="pay_later", min_amount="1.00", max_amount="999999.00")
+    # The reason is required: the change is kept on the product's audit chain with it.
     response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "reason" in response.context["adminform"].form.errors
+    response = admin_client.post(url, {**data, "reason": "Board decision 2026-07"})
     assert response.status_code == 302, response.context["adminform"].form.errors
     product.refresh_from_db()
     assert (product.name, product.max_daily_rate, product.grace_days) == (
         "Cash loan 2026", D("0.00060000"), 5)
     assert (product.code, product.kind, product.min_amount, product.max_amount) == (
         "cash", "cash_loan", D("500.00"), D("200000.00"))
+    event = audit_trail_of("product", product.pk).last()
+    assert (event.action, event.actor_label) == ("product.update", "admin")
+    assert event.payload["reason"] == "Board decision 2026-07"
+    assert event.payload["changes"]["grace_days"] == [3, 5]
+    assert set(event.payload["changes"]) == {"name", "max_daily_rate", "grace_days"}
 
 
 def test_a_superuser_adds_a_product_through_the_service(admin_client):
@@ -261,7 +271,8 @@ def test_a_superuser_adds_a_product_through_the_service(admin_client):
 
 def test_a_product_breaking_its_rate_band_is_refused_with_a_form_error(admin_client, line):
     url = admin_url(CreditProduct, "change", line.product.pk)
-    data = {**form_data(admin_client.get(url)), "max_daily_rate": "0.00010000"}
+    data = {**form_data(admin_client.get(url)), "max_daily_rate": "0.00010000",
+            "reason": "A typo"}
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
@@ -284,11 +295,19 @@ def test_staff_see_products_but_only_superusers_edit_them(officer_client, line):
 def test_a_partner_bank_keeps_its_code_and_share_when_edited(admin_client, bank):
     url = admin_url(PartnerBank, "change", bank.pk)
     data = {**form_data(admin_client.get(url)), "name": "Bank A (renamed)",
-            "funding_share": "0.10000000", "code": "bank-z"}
-    assert admin_client.post(url, data).status_code == 302
+            "funding_share": "0.10000000", "code": "bank-z", "is_active": ""}
+    assert admin_client.post(url, data).status_code == 200  # no reason given
     bank.refresh_from_db()
-    assert (bank.name, bank.code, bank.funding_share) == ("Bank A (renamed)", "bank-a",
-                                                          D("0.70000000"))
+    assert (bank.name, bank.is_active) == ("Bank bank-a", True)
+    assert admin_client.post(url, {**data, "reason": "Contract ended"}).status_code == 302
+    bank.refresh_from_db()
+    assert (bank.name, bank.code, bank.funding_share, bank.is_active) == (
+        "Bank A (renamed)", "bank-a", D("0.70000000"), False)
+    event = audit_trail_of("partner_bank", bank.pk).last()
+    assert event.action == "partner_bank.update"
+    assert event.payload == {"changes": {"name": ["Bank bank-a", "Bank A (renamed)"],
+                                         "is_active": [True, False]},
+                             "reason": "Contract ended"}
     assert admin_client.get(admin_url(PartnerBank, "add")).status_code == 403
 
 
@@ -341,9 +360,13 @@ def test_a_valid_submit_lowers_the_limit_and_records_who_why_and_when(officer_cl
     response = submit_action(client, line, new_limit="30000.00", reason="Missed payments")
     assert response.status_code == 302
     assert response.url == admin_url(CreditLine, "changelist")
-    assert messages_of(response) == [f"The limit of {line} is now 30000.00 (was 50000.00)."]
+    assert messages_of(response) == [
+        f"The limit of {line} is now 30000.00 (was 50000.00): Missed payments"]
     line.refresh_from_db()
     assert line.credit_limit == D("30000.00")
+    event = audit_trail_of("line", line.pk).get()
+    assert (event.action, event.actor_id, event.payload["reason"]) == (
+        "line.limit_lower", str(officer.pk), "Missed payments")
     change = LimitChange.objects.get(line=line)
     assert (change.old_limit, change.new_limit, change.reason, change.officer,
             change.business_date) == (D("50000.00"), D("30000.00"), "Missed payments", officer,

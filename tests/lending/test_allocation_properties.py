@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lending.allocation import InstalmentState, allocate_payment, payoff_amount
 from lending.errors import Overpayment
-from lending.schedule import quote_loan
+from lending.rules.allocation import InstalmentState, allocate_payment, payoff_amount
+from lending.rules.schedule import quote_loan
 
 D = Decimal
 ZERO = D("0.00")

@@ -5,18 +5,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lending.errors import (
-    IdempotencyConflict,
-    InsufficientCredit,
-    InvalidAmount,
-    LendingError,
-    LineNotUsable,
-    QuoteRefused,
-)
-from lending.models import CreditLineStatus, JournalEntry, Loan, LoanFunding
-from lending.schedule import quote_loan
+from core.audit import actor_system
+from core.errors import IdempotencyConflict, InvalidAmount
+from lending.errors import InsufficientCredit, LendingError, LineNotUsable, QuoteRefused
+from lending.models import JournalEntry, Loan, LoanFunding
+from lending.rules.schedule import quote_loan
 from lending.selectors import ledger_account_balance, ledger_principal_of
-from lending.services import loan_originate
+from lending.services import credit_line_freeze, loan_originate
 from tests.factories import CreditLineFactory, partner_bank, set_business_date
 
 D = Decimal
@@ -100,8 +95,7 @@ def test_bad_requests_change_nothing(line, principal, term, method, error):
 
 
 def test_frozen_line_and_missing_line_are_refused(line):
-    line.status = CreditLineStatus.FROZEN
-    line.save()
+    credit_line_freeze(line_id=line.pk, reason="Fraud check", actor=actor_system("tests"))
     with pytest.raises(LineNotUsable):
         originate(line)
     with pytest.raises(LendingError, match="No such credit line"):
@@ -138,3 +132,21 @@ def test_what_origination_books_is_the_quote(bank, principal, term, rate, start,
                       for i in quote.instalments]
     assert loan.apr == quote.apr
     assert sum(f.principal for f in loan.fundings.all()) == principal
+
+
+def test_a_quote_of_another_business_date_is_refused_but_a_replay_still_finds_its_loan(line):
+    set_business_date(date(2026, 1, 31))
+    booked = loan_originate(line_id=line.pk, principal="1000", term_months=12,
+                            method="equal_instalment", idempotency_key="q1", scope="test",
+                            quoted_on=date(2026, 1, 31))
+    set_business_date(date(2026, 2, 1))
+    # The customer's browser resends the confirmation the next day: the loan it made.
+    assert loan_originate(line_id=line.pk, principal="1000", term_months=12,
+                          method="equal_instalment", idempotency_key="q1", scope="test",
+                          quoted_on=date(2026, 1, 31)).pk == booked.pk
+    with pytest.raises(QuoteRefused, match="moved on since this quote") as refused:
+        loan_originate(line_id=line.pk, principal="1000", term_months=12,
+                       method="equal_instalment", idempotency_key="q2", scope="test",
+                       quoted_on=date(2026, 1, 31))
+    assert refused.value.code == "stale_quote"
+    assert Loan.objects.count() == 1

@@ -6,15 +6,16 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.audit import actor_system
+from core.models import IdempotencyRecord
 from lending.models import (
-    CreditLineStatus,
-    IdempotencyRecord,
     JournalEntry,
     Loan,
     LoanStatus,
     Repayment,
 )
-from lending.services import business_days_advance, loan_originate
+from lending.services import credit_line_freeze, loan_originate
+from operations.nightly_close import business_days_advance
 from tests.factories import (
     CashLoanProductFactory,
     CreditLineFactory,
@@ -158,8 +159,7 @@ def test_a_resubmitted_confirmation_shows_its_loan_even_with_the_credit_used(bro
     """The second submission must not be refused for the credit its first one drew."""
     data = quote_then_confirm_form(browser_client, line, amount="40000")
     first = browser_client.post(reverse("borrow_confirm"), data)
-    line.status = CreditLineStatus.FROZEN
-    line.save()
+    credit_line_freeze(line_id=line.pk, reason="Fraud check", actor=actor_system("tests"))
     second = browser_client.post(reverse("borrow_confirm"), data)
     assert Loan.objects.count() == 1
     assert first.url == second.url == reverse("loan", args=[Loan.objects.get().pk])
@@ -245,8 +245,7 @@ def test_credit_used_elsewhere_after_the_quote_is_a_message(browser_client, line
 
 def test_a_frozen_line_cannot_be_drawn(browser_client, line):
     data = quote_then_confirm_form(browser_client, line)
-    line.status = CreditLineStatus.FROZEN
-    line.save()
+    credit_line_freeze(line_id=line.pk, reason="Fraud check", actor=actor_system("tests"))
     assert 'data-testid="no-cash-line"' in browser_client.get(reverse("borrow")).content.decode()
     response = browser_client.post(reverse("borrow_confirm"), data)
     assert response.status_code == 200

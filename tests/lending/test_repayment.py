@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from lending.errors import IdempotencyConflict, InvalidAmount, LoanNotRepayable, Overpayment
+from core.errors import IdempotencyConflict, InvalidAmount
+from lending.errors import LoanNotRepayable, Overpayment
 from lending.models import InstalmentStatus, LoanFunding, LoanStatus, Repayment
 from lending.selectors import ledger_account_balance, ledger_principal_of, unbalanced_entry_ids
 from lending.services import loan_originate, loan_payoff_amount, loan_repay

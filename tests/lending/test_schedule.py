@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lending.errors import InvalidAmount, QuoteRefused
-from lending.schedule import add_months_anchored, due_dates, level_payment, quote_loan
+from core.errors import InvalidAmount
+from lending.errors import QuoteRefused
+from lending.rules.schedule import add_months_anchored, due_dates, level_payment, quote_loan
 
 D = Decimal
 

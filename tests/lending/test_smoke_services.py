@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from lending.models import LoanStatus
 from lending.selectors import ledger_principal_of, unbalanced_entry_ids
-from lending.services import business_days_advance, loan_originate, loan_payoff_amount, loan_repay
+from lending.services import loan_originate, loan_payoff_amount, loan_repay
+from operations.nightly_close import business_days_advance
 
 
 def test_borrow_then_pay_off_early(line):

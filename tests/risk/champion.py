@@ -14,8 +14,8 @@ import xgboost as xgb
 from accounts.identity import id_number_make
 from accounts.models import CustomerSignals
 from accounts.services import customer_profile_save
-from risk.features import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
-from risk.registry import model_version_promote, model_version_register
+from risk.features.application import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
+from risk.services.registry import model_version_promote, model_version_register
 from tests.factories import UserFactory
 
 COLUMN = {name: i for i, name in enumerate(APPLICATION_FEATURE_NAMES)}

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.roles import COLLECTOR, RISK_MANAGER, RISK_OFFICER
 from accounts.services import staff_user_create
-from risk.features import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
+from risk.features.application import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
 from risk.models import (
     BlockListEntry,
     CreditDecision,
@@ -25,7 +25,7 @@ from risk.models import (
     ModelVersion,
     SimulatedCustomer,
 )
-from risk.registry import model_version_promote, model_version_register
+from risk.services.registry import model_version_promote, model_version_register
 from tests.factories import CashLoanProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +197,7 @@ def test_a_risk_manager_promotes_with_a_reason_and_it_is_recorded(manager_client
     assert response.status_code == 302
     assert messages_of(response) == [
         f"{ModelVersion.objects.get(pk=second.pk)} is now the champion "
-        f"(it replaces application v1)."]
+        f"(it replaces application v1): Higher held-out AUC on 2026-01 data"]
     promotion = ModelPromotion.objects.latest("pk")
     assert (promotion.model_version_id, promotion.previous_champion_id, promotion.promoted_by,
             promotion.reason) == (second.pk, first.pk, manager,
@@ -217,12 +217,12 @@ def test_a_promotion_needs_a_reason(manager_client, champion_and_candidate):
     assert second.status == ModelStatus.CANDIDATE
 
 
-def test_a_refused_promotion_is_shown_as_a_message(manager_client, champion_and_candidate):
+def test_a_refused_promotion_is_shown_on_the_form(manager_client, champion_and_candidate):
     client, _manager = manager_client
     first, _second = champion_and_candidate
     response = submit_promote(client, first, "again")
-    assert response.status_code == 302
-    assert messages_of(response) == [f"{first} is already the champion."]
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [f"{first} is already the champion."]
     assert ModelPromotion.objects.count() == 1
 
 
@@ -230,7 +230,7 @@ def test_a_csv_model_cannot_be_promoted(manager_client):
     client, _manager = manager_client
     csv_model = register(3, card="csv")
     response = submit_promote(client, csv_model, "try")
-    assert "cannot become a champion" in messages_of(response)[0]
+    assert "cannot become a champion" in response.context["form"].non_field_errors()[0]
     csv_model.refresh_from_db()
     assert csv_model.status == ModelStatus.CANDIDATE
 

@@ -6,16 +6,17 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from core.audit import actor_system
 from lending import services
 from lending.selectors import amount_due_on
-from risk.behaviour import (
+from risk.features.application import features_hash
+from risk.features.behaviour import (
     BEHAVIOUR_FEATURE_NAMES,
     BEHAVIOUR_FEATURES,
     BEHAVIOUR_FEATURES_HASH,
     behaviour_columns,
     behaviour_matrix,
 )
-from risk.features import features_hash
 from tests.factories import CreditLineFactory, UserFactory, set_business_date
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def history(bank):
     _pay_due(loan, date(2026, 3, 25))
     set_business_date(date(2026, 4, 20))
     services.line_limit_lower(line_id=line.pk, new_limit=Decimal("15000.00"),
-                              reason="test", officer=None)
+                              reason="test", actor=actor_system("tests"))
     return line.customer_id
 
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from lending.models import Loan
-from lending.schedule import add_months_anchored
-from risk.behaviour import BEHAVIOUR_FEATURE_NAMES
+from lending.rules.schedule import add_months_anchored
+from operations.simulation import BulkBook, generate_population, simulate_history
 from risk.datasets import application_training_set, bad_days, behaviour_training_set
-from risk.features import APPLICATION_FEATURE_NAMES
+from risk.features.application import APPLICATION_FEATURE_NAMES
+from risk.features.behaviour import BEHAVIOUR_FEATURE_NAMES
 from risk.models import SimulatedCustomer
-from risk.simulation import BulkBook, generate_population, simulate_history
 from tests.factories import set_business_date
 
 pytestmark = pytest.mark.django_db

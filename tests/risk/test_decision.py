@@ -11,15 +11,18 @@ import pytest
 from django.db import connection
 
 from accounts.models import CustomerProfile
-from lending.models import CreditLine, CreditLineStatus, LimitChange
-from lending.schedule import quote_loan
-from risk.decisions import credit_decide, credit_offer_accept
+from core.audit import actor_system
+from lending.models import CreditLine, LimitChange
+from lending.rules.schedule import quote_loan
+from lending.services import credit_line_freeze
+from risk.calibration import platt_apply
 from risk.errors import NoChampion, RiskError
-from risk.features import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES
+from risk.features.application import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES
 from risk.models import CreditDecision, DecisionOutcome
 from risk.pricing import INCOME_TOO_LOW
-from risk.registry import booster_from_bytes
-from risk.scoring import champion_cache_clear, platt
+from risk.scoring import champion_cache_clear
+from risk.services.decisions import credit_decide, credit_offer_accept
+from risk.services.registry import booster_from_bytes
 from tests.factories import (
     CashLoanProductFactory,
     CreditLineFactory,
@@ -112,7 +115,7 @@ def test_the_record_explains_the_decision_later(model, product):
                      for n in version.feature_names]], dtype=np.float32)
     booster = booster_from_bytes(bytes(version.booster))
     margin = booster.inplace_predict(row, predict_type="margin", missing=np.nan)
-    probability = float(platt(margin, version.calibration)[0])
+    probability = float(platt_apply(margin, version.calibration)[0])
     assert Decimal(f"{probability:.6f}") == decision.probability_of_default
     cutoffs = version.grade_cutoffs
     assert "ABCDE"[sum(float(decision.probability_of_default) >= c for c in cutoffs)] == \
@@ -269,8 +272,9 @@ def test_a_decision_is_a_handful_of_queries(model, product, django_assert_max_nu
     credit_decide(customer=customer, product=product)  # warm the champion
     set_business_date(TODAY)
     # The business date, the applicant with signals, block list and declines, whether the
-    # champion changed, and the record.
-    with django_assert_max_num_queries(4):
+    # champion changed, the record; its audit event (the customer's chain head, the event, the
+    # head's new hash), all in one transaction (here a savepoint and its release).
+    with django_assert_max_num_queries(9):
         credit_decide(customer=customer, product=product)
 
 
@@ -344,8 +348,9 @@ def test_the_last_day_of_an_offer_still_accepts(model, product):
 @pytest.mark.django_db
 def test_a_frozen_line_is_not_raised(model, product):
     decision = _approved(product)
-    CreditLineFactory(customer=decision.customer, product=product,
-                      credit_limit=Decimal("1000.00"), status=CreditLineStatus.FROZEN)
+    line = CreditLineFactory(customer=decision.customer, product=product,
+                             credit_limit=Decimal("1000.00"))
+    credit_line_freeze(line_id=line.pk, reason="Fraud check", actor=actor_system("tests"))
     with pytest.raises(RiskError, match="frozen"):
         credit_offer_accept(decision_id=decision.pk, customer=decision.customer)
     decision.refresh_from_db()

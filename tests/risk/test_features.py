@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from accounts.models import CustomerSignals, Gender, Housing
-from risk import features
-from risk.features import (
+from risk.features import application as features
+from risk.features.application import (
     APPLICATION_FEATURE_NAMES,
     APPLICATION_FEATURES,
     application_columns,

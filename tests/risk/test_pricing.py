@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from lending.models import CreditProduct
-from lending.schedule import quote_loan
+from lending.rules.schedule import quote_loan
 from risk.pricing import (
     APR_CAP_UNREACHABLE,
     INCOME_TOO_LOW,

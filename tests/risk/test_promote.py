@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
 from accounts.roles import RISK_MANAGER, RISK_OFFICER
-from risk.features import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
+from risk.features.application import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
 from risk.models import ModelPromotion, ModelStatus, ModelVersion
-from risk.registry import model_version_register
+from risk.services.registry import model_version_register
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ import xgboost as xgb
 from django.db import IntegrityError, transaction
 
 from risk.errors import NoChampion, RiskError
-from risk.features import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
+from risk.features.application import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES_HASH
 from risk.models import ModelPromotion, ModelStatus, ModelVersion
-from risk.registry import booster_from_bytes, model_version_promote, model_version_register
 from risk.scoring import champion, champion_cache_clear, score_batch
+from risk.services.registry import booster_from_bytes, model_version_promote, model_version_register
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

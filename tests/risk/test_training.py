@@ -9,12 +9,21 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from risk import datasets
-from risk.behaviour import BEHAVIOUR_FEATURE_NAMES, BEHAVIOUR_FEATURES, BEHAVIOUR_FEATURES_HASH
-from risk.features import APPLICATION_FEATURE_NAMES, APPLICATION_FEATURES, APPLICATION_FEATURES_HASH
+from risk.calibration import platt_apply
+from risk.features.application import (
+    APPLICATION_FEATURE_NAMES,
+    APPLICATION_FEATURES,
+    APPLICATION_FEATURES_HASH,
+)
+from risk.features.behaviour import (
+    BEHAVIOUR_FEATURE_NAMES,
+    BEHAVIOUR_FEATURES,
+    BEHAVIOUR_FEATURES_HASH,
+)
 from risk.models import ModelPromotion, ModelStatus, ModelVersion
 from risk.scoring import champion, champion_cache_clear
 from risk.training.pipeline import check_grade_cutoffs, stratified_split, train_scorecard
-from risk.training.xgb import margins, matrix, platt_apply
+from risk.training.xgb import margins, matrix
 from tests.factories import set_business_date
 
 ROUNDS = 150

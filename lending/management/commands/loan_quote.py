@@ -3,10 +3,10 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lending.errors import LendingError
+from core.errors import DomainError
+from core.money import to_decimal
 from lending.models import RepaymentMethod
-from lending.money import to_decimal
-from lending.schedule import quote_loan
+from lending.rules.schedule import quote_loan
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             quote = quote_loan(principal=options["principal"], term_months=options["term"],
                                daily_rate=options["daily_rate"], method=options["method"],
                                start=options["start"], apr_cap=apr_cap)
-        except LendingError as exc:
+        except DomainError as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
             self.stdout.write(json.dumps(quote.as_dict(), indent=2))

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from risk.errors import RiskError
 from risk.models import Card, ModelVersion
-from risk.registry import model_version_promote
+from risk.services.registry import model_version_promote
 
 
 class Command(BaseCommand):

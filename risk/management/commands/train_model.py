@@ -10,11 +10,11 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from lending.schedule import add_months_anchored
-from lending.selectors import business_date_today
+from core.calendar import business_date_today
+from lending.rules.schedule import add_months_anchored
 from risk.errors import RiskError
 from risk.models import Card
-from risk.registry import model_version_promote, model_version_register
+from risk.services.registry import model_version_promote, model_version_register
 from risk.training.crossval import FOLDS, baseline_cv_auc, model_cv_auc
 from risk.training.csv_table import TableError, read_credit_table
 from risk.training.pipeline import check_grade_cutoffs, train_scorecard
@@ -113,12 +113,12 @@ class Command(BaseCommand):
         from risk import datasets
 
         if card == Card.APPLICATION:
-            from risk.features import APPLICATION_FEATURES as features
-            from risk.features import APPLICATION_FEATURES_HASH as feature_hash
+            from risk.features.application import APPLICATION_FEATURES as features
+            from risk.features.application import APPLICATION_FEATURES_HASH as feature_hash
             training_set = datasets.application_training_set()
         else:
-            from risk.behaviour import BEHAVIOUR_FEATURES as features
-            from risk.behaviour import BEHAVIOUR_FEATURES_HASH as feature_hash
+            from risk.features.behaviour import BEHAVIOUR_FEATURES as features
+            from risk.features.behaviour import BEHAVIOUR_FEATURES_HASH as feature_hash
             if horizon_months < 1:
                 raise CommandError("--horizon-months must be at least 1.")
             if snapshot is None:

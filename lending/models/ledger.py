@@ -1,0 +1,84 @@
+"""The double-entry ledger: the chart of accounts, journal entries and their postings."""
+
+import pgtrigger
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import PartnerBank
+from core.money import money_field
+
+from .loans import Loan
+
+
+class AccountKind(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    INCOME = "income", "Income"
+
+
+class LedgerAccount(models.Model):
+    """An account of the chart; per-funder accounts carry their partner bank."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=AccountKind.choices)
+    partner_bank = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, null=True, blank=True)
+
+    def __str__(self):
+        return self.code
+
+
+class JournalEntry(models.Model):
+    """A balanced set of postings. Rows are never updated or deleted; mistakes are reversed."""
+
+    kind = models.CharField(max_length=30)
+    business_date = models.DateField()
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="journal_entries")
+    memo = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "journal entries"
+        triggers = [pgtrigger.ReadOnly(name="journal_entry_append_only"),
+                    pgtrigger.Protect(name="journal_entry_no_delete", operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"Entry {self.pk} {self.kind} {self.business_date}"
+
+
+class Posting(models.Model):
+    """One leg of an entry: positive amounts are debits, negative amounts credits."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="postings")
+    amount = money_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["loan", "account"])]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_not_zero")]
+        triggers = [
+            pgtrigger.ReadOnly(name="posting_append_only"),
+            pgtrigger.Protect(name="posting_no_delete", operation=pgtrigger.Delete),
+            # Checked at commit, once every leg of the entry is in: the legs must sum to zero.
+            pgtrigger.Trigger(
+                name="entry_balances",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                timing=pgtrigger.Deferred,
+                func="""
+                    IF (SELECT COALESCE(SUM(amount), 0) FROM lending_posting
+                        WHERE entry_id = NEW.entry_id) <> 0 THEN
+                        RAISE EXCEPTION 'journal entry % does not balance', NEW.entry_id
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NULL;
+                """,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.amount}"

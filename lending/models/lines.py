@@ -1,0 +1,82 @@
+"""Credit lines (额度) and the record of every change of their limits."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.money import money_field, rate_field
+
+from .products import CreditProduct
+
+
+class CreditLineStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    FROZEN = "frozen", "Frozen"
+    CLOSED = "closed", "Closed"
+
+
+class CreditLine(models.Model):
+    """A customer's limit (额度) on one product. `available = max(0, limit - outstanding)`."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="credit_lines")
+    product = models.ForeignKey(CreditProduct, on_delete=models.PROTECT, related_name="lines")
+    credit_limit = money_field()
+    outstanding_principal = money_field(default=0)
+    daily_rate = rate_field()
+    status = models.CharField(max_length=10, choices=CreditLineStatus.choices,
+                              default=CreditLineStatus.ACTIVE)
+    opened_on = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [("lower_limit_creditline", "Can lower a credit line's limit")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "product"], name="one_line_per_product"),
+            models.CheckConstraint(condition=Q(credit_limit__gte=0),
+                                   name="line_limit_not_negative"),
+            models.CheckConstraint(condition=Q(outstanding_principal__gte=0),
+                                   name="line_outstanding_not_negative"),
+            models.CheckConstraint(condition=Q(daily_rate__gt=0), name="line_rate_positive"),
+        ]
+        triggers = [
+            # A draw may never take outstanding above the limit. (A limit may be lowered below
+            # what is outstanding: that only makes `available` zero.)
+            pgtrigger.Protect(
+                name="no_overdrawn_line",
+                operation=pgtrigger.Update,
+                condition=(
+                    pgtrigger.Q(new__outstanding_principal__gt=pgtrigger.F(
+                        "old__outstanding_principal"))
+                    & pgtrigger.Q(new__outstanding_principal__gt=pgtrigger.F("new__credit_limit"))
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} / {self.product.code}"
+
+    @property
+    def available(self):
+        return max(self.credit_limit - self.outstanding_principal, 0)
+
+
+class LimitChange(models.Model):
+    """Every change of a line's limit: who, why, from what to what, when."""
+
+    line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="limit_changes")
+    old_limit = money_field()
+    new_limit = money_field()
+    reason = models.TextField()
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        triggers = [pgtrigger.ReadOnly(name="limit_change_append_only"),
+                    pgtrigger.Protect(name="limit_change_no_delete", operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"{self.line}: {self.old_limit} -> {self.new_limit}"

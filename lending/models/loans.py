@@ -1,0 +1,160 @@
+"""Cash loans, their co-funding, their schedules and the repayments taken on them."""
+
+import pgtrigger
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import PartnerBank
+from core.money import money_field, rate_field
+
+from .lines import CreditLine
+from .products import RepaymentMethod
+
+
+class LoanStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAID_OFF = "paid_off", "Paid off"
+
+
+class Loan(models.Model):
+    line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="loans")
+    principal = money_field()
+    term_months = models.PositiveSmallIntegerField()
+    method = models.CharField(max_length=20, choices=RepaymentMethod.choices)
+    daily_rate = rate_field()
+    apr = models.DecimalField(max_digits=6, decimal_places=2)
+    disbursed_on = models.DateField()
+    outstanding_principal = money_field()
+    status = models.CharField(max_length=10, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
+    days_past_due = models.PositiveIntegerField(default=0)
+    paid_off_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "disbursed_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(
+                condition=Q(outstanding_principal__gte=0,
+                            outstanding_principal__lte=F("principal")),
+                name="loan_outstanding_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Loan {self.pk}"
+
+
+class LoanFunding(models.Model):
+    """One funder's share of a loan: a partner bank, or the platform itself (no bank)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="fundings")
+    partner_bank = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="fundings")
+    share = rate_field()
+    principal = money_field()
+    outstanding_principal = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "partner_bank"], name="one_share_per_funder",
+                                    nulls_distinct=False),
+            models.CheckConstraint(condition=Q(share__gte=0, share__lte=1),
+                                   name="funding_share_in_range"),
+            models.CheckConstraint(
+                condition=Q(outstanding_principal__gte=0,
+                            outstanding_principal__lte=F("principal")),
+                name="funding_outstanding_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.loan}: {self.partner_bank or 'platform'} {self.principal}"
+
+
+class InstalmentStatus(models.TextChoices):
+    PENDING = "pending", "Not yet due"
+    OVERDUE = "overdue", "Overdue"
+    PAID = "paid", "Paid"
+
+
+class Instalment(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
+    seq = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    period_start = models.DateField()
+    principal_due = money_field()
+    interest_due = money_field()
+    fee_due = money_field(default=0)
+    penalty_due = money_field(default=0)
+    principal_paid = money_field(default=0)
+    interest_paid = money_field(default=0)
+    fee_paid = money_field(default=0)
+    penalty_paid = money_field(default=0)
+    # After an early repayment, interest up to this day has been charged already.
+    interest_settled_to = models.DateField(null=True, blank=True)
+    # Set by the nightly close when the instalment falls due and its interest is booked as
+    # receivable; interest paid before that is booked straight to income.
+    interest_accrued = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=InstalmentStatus.choices,
+                              default=InstalmentStatus.PENDING)
+    paid_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["loan_id", "seq"]
+        indexes = [models.Index(fields=["status", "due_date"])]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "seq"], name="one_instalment_per_seq"),
+            models.CheckConstraint(
+                condition=Q(principal_paid__gte=0, principal_paid__lte=F("principal_due"),
+                            interest_paid__gte=0, interest_paid__lte=F("interest_due"),
+                            fee_paid__gte=0, fee_paid__lte=F("fee_due"),
+                            penalty_paid__gte=0, penalty_paid__lte=F("penalty_due")),
+                name="instalment_paid_within_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.loan} #{self.seq}"
+
+    @property
+    def total_due(self):
+        return self.principal_due + self.interest_due + self.fee_due + self.penalty_due
+
+    @property
+    def total_paid(self):
+        return self.principal_paid + self.interest_paid + self.fee_paid + self.penalty_paid
+
+    @property
+    def remaining(self):
+        return self.total_due - self.total_paid
+
+
+class Repayment(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    amount = money_field()
+    principal = money_field()
+    interest = money_field()
+    fee = money_field()
+    penalty = money_field()
+    paid_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_positive"),
+        ]
+        triggers = [
+            pgtrigger.ReadOnly(name="repayment_append_only"),
+            pgtrigger.Protect(name="repayment_no_delete", operation=pgtrigger.Delete),
+            # A trigger rather than a CHECK: SQLite (the demo database) sums decimals as floats.
+            pgtrigger.Protect(
+                name="repayment_allocated_exactly",
+                operation=pgtrigger.Insert,
+                condition=pgtrigger.Condition(
+                    "NEW.amount <> NEW.principal + NEW.interest + NEW.fee + NEW.penalty"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Repayment {self.pk} of {self.amount} on {self.loan}"

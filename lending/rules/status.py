@@ -1,0 +1,29 @@
+"""The allowed status transitions of lines, loans and instalments: one map per status field
+(docs/architecture.md, "State machines"). A service that changes a status asks
+`transition_check` first; nothing else sets a status."""
+
+from ..errors import TransitionRefused
+from ..models import CreditLineStatus, InstalmentStatus, LoanStatus
+
+LINE_TRANSITIONS = {
+    CreditLineStatus.ACTIVE: {CreditLineStatus.FROZEN, CreditLineStatus.CLOSED},
+    CreditLineStatus.FROZEN: {CreditLineStatus.ACTIVE, CreditLineStatus.CLOSED},
+    CreditLineStatus.CLOSED: set(),
+}
+LOAN_TRANSITIONS = {
+    LoanStatus.ACTIVE: {LoanStatus.PAID_OFF},
+    LoanStatus.PAID_OFF: set(),
+}
+INSTALMENT_TRANSITIONS = {
+    InstalmentStatus.PENDING: {InstalmentStatus.OVERDUE, InstalmentStatus.PAID},
+    InstalmentStatus.OVERDUE: {InstalmentStatus.PAID},
+    # Paying a period early settles its interest to date; a later payment that re-prices the
+    # interest of a period not yet over can make it owe again.
+    InstalmentStatus.PAID: {InstalmentStatus.PENDING},
+}
+
+
+def transition_check(transitions, old, new, *, what: str):
+    """Refuse a change of status the map does not allow (staying put is not a change)."""
+    if old != new and new not in transitions[old]:
+        raise TransitionRefused(f"A {what} cannot go from {old} to {new}.")

@@ -1,0 +1,140 @@
+"""Months of life on the platform for a simulated population.
+
+Day 0 (the current business date): the customers sign up, each is given a line on the
+simulation's cash-loan product and draws one loan. Then every business day until the end:
+a collections rule lowers the limit of any line with a loan 30+ days past due to what is owed,
+the day's repayments are taken (on the due date, a few days late, or an early payoff), and the
+nightly close runs. Defaulters stop paying at their default instalment and reach 90+ days past
+due before the end. Pay-later purchases are not simulated: the platform has no statements yet."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+
+from core.audit import actor_system
+from core.calendar import business_date_today
+from lending import services
+from lending.models import CreditLine, CreditProduct, ProductKind, RepaymentMethod
+from operations.nightly_close import business_days_advance
+from risk.models import SimulatedCustomer
+
+from .books import Draw, Payment
+from .customers import customers_create
+from .population import TERM_MONTHS, Population
+
+PRODUCT_CODE = "sim-cash"
+BANKS = (("sim-bank-a", "Simulated Partner Bank A", "0.70"),
+         ("sim-bank-b", "Simulated Partner Bank B", "0.50"))
+SIMULATOR = actor_system("simulate_population")
+LIMIT_CUT_DPD = 30
+LIMIT_CUT_REASON = "Simulated collections rule: a loan is 30+ days past due."
+
+
+class SimulationRefused(ValueError):
+    """The simulation cannot run as asked; the message says why."""
+
+
+@dataclass
+class SimulationResult:
+    customers: int
+    defaulters: int
+    loans: int
+    repayment_days: int
+    start: object
+    end: object
+
+
+def sim_product_ensure() -> CreditProduct:
+    """The simulation's cash-loan product and partner banks, created once through the
+    lending services and reused by later runs. The product is closed to applications: real
+    customers never see it on the apply page."""
+    from accounts.models import PartnerBank
+
+    for code, name, share in BANKS:
+        if not PartnerBank.objects.filter(code=code).exists():
+            services.partner_bank_create(code=code, name=name, funding_share=share,
+                                         actor=SIMULATOR)
+    product = CreditProduct.objects.filter(code=PRODUCT_CODE).first()
+    if product is None:
+        product = services.credit_product_create(
+            code=PRODUCT_CODE, name="Simulated cash loan", kind=ProductKind.CASH_LOAN,
+            min_daily_rate="0.00020", max_daily_rate="0.00060", penalty_daily_rate="0.00050",
+            allowed_terms=[3, 6, 12], repayment_methods=RepaymentMethod.values, grace_days=3,
+            min_amount="500", max_amount="200000", apr_cap="24", max_partner_share="0.70",
+            is_active=False, actor=SIMULATOR)
+    return product
+
+
+def simulation_check(population: Population):
+    if business_date_today() != population.start:
+        raise SimulationRefused(f"The population was generated for {population.start}, but the "
+                                f"business date is {business_date_today()}.")
+    if SimulatedCustomer.objects.filter(seed=population.seed).exists():
+        raise SimulationRefused(f"A population with seed {population.seed} is already here; "
+                                "choose another seed.")
+
+
+def simulate_history(population: Population, *, book, progress=None) -> SimulationResult:
+    simulation_check(population)
+    product = sim_product_ensure()
+    with transaction.atomic(durable=True):
+        users = customers_create(population)
+        lines = services.credit_lines_open_many(
+            customers=users, product=product, limits=[p.credit_limit for p in population.plans],
+            rates=[p.daily_rate for p in population.plans])
+    loans = book.originate([Draw(line=line, principal=plan.principal, term_months=TERM_MONTHS,
+                                 method=plan.method)
+                            for line, plan in zip(lines, population.plans, strict=True)])
+    payments = payment_days(population, [loan.pk for loan in loans], [u.pk for u in users])
+    services.book_statistics_refresh()
+    day, repayment_days = population.start, 0
+    while day < population.end:
+        limits_cut(population.seed)
+        if payments.get(day):
+            book.repay(payments[day])
+            repayment_days += 1
+        business_days_advance(days=1)
+        day += timedelta(days=1)
+        if day.day == population.start.day:
+            services.book_statistics_refresh()
+            if progress:
+                progress(day)
+    return SimulationResult(customers=len(users), defaulters=int(population.defaults.sum()),
+                            loans=len(loans), repayment_days=repayment_days,
+                            start=population.start, end=population.end)
+
+
+def payment_days(population, loan_ids, customer_ids) -> dict:
+    """Business day -> the payments customers make that day, from each customer's plan."""
+    from lending.rules.schedule import due_dates
+
+    dues = due_dates(population.start, TERM_MONTHS)
+    days = defaultdict(dict)
+    for plan, loan_id, customer_id in zip(population.plans, loan_ids, customer_ids,
+                                          strict=True):
+        for seq, due in enumerate(dues, start=1):
+            if plan.default_seq is not None and seq >= plan.default_seq:
+                break
+            if plan.payoff_on is not None and due >= plan.payoff_on:
+                break
+            day = due + timedelta(days=plan.late_days.get(seq, 0))
+            if day < population.end:
+                days[day][loan_id] = Payment(loan_id=loan_id, customer_id=customer_id)
+        if plan.payoff_on is not None:
+            days[plan.payoff_on][loan_id] = Payment(loan_id=loan_id, customer_id=customer_id,
+                                                    payoff=True)
+    return {day: [by_loan[k] for k in sorted(by_loan)] for day, by_loan in days.items()}
+
+
+def limits_cut(seed: int):
+    """The collections rule, through the officer's own service (no officer: the system)."""
+    lines = (CreditLine.objects.filter(customer__simulated__seed=seed,
+                                       loans__days_past_due__gte=LIMIT_CUT_DPD,
+                                       credit_limit__gt=F("outstanding_principal"))
+             .distinct().order_by("pk").values_list("pk", "outstanding_principal"))
+    for line_id, outstanding in lines:
+        services.line_limit_lower(line_id=line_id, new_limit=outstanding,
+                                  reason=LIMIT_CUT_REASON, actor=SIMULATOR)

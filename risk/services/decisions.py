@@ -1,0 +1,194 @@
+"""The instant credit decision, and accepting its offer.
+
+`credit_decide` is the one decision service: the apply page, the API and the demo seeding all
+call it. It reads a handful of rows, scores one row with the champion already in memory, and
+writes one record that explains the decision on its own: the inputs exactly as the model saw
+them, every rule's result, the model version, probability, grade, offer and reasons."""
+
+import math
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.audit import actor_user, audit_event_append
+from core.calendar import business_date_today
+from lending.models import CreditLine, CreditLineStatus
+from lending.services import credit_line_open, line_limit_raise
+
+from ..errors import RiskError
+from ..features.application import (
+    APPLICATION_FEATURE_NAMES,
+    APPLICATION_FEATURES,
+    APPLICATION_FEATURES_HASH,
+    application_columns_of,
+    application_matrix,
+)
+from ..models import CreditDecision, DecisionOutcome
+from ..policy import policy_evaluate
+from ..pricing import APR_CAP_UNREACHABLE, RISK_TOO_HIGH, PricingDeclined, offer_for
+from ..scoring import LoadedModel, champion
+from ..selectors import applicant
+
+REASONS_SHOWN = 3
+FEATURES_BY_NAME = {f.name: f for f in APPLICATION_FEATURES}
+
+
+def reasons_from_contributions(contributions: dict[str, float], *, raising: bool) -> list[str]:
+    """The sentences for the features that pushed the score most: towards default
+    (`raising`, for a decline) or away from it (for an approval). At most three, strongest
+    first; a feature that pushed the other way is never given as a reason."""
+    sign = 1 if raising else -1
+    pushes = sorted(((sign * value, name) for name, value in contributions.items()
+                     if sign * value > 0), reverse=True)[:REASONS_SHOWN]
+    return [FEATURES_BY_NAME[name].reason_up if raising else FEATURES_BY_NAME[name].reason_down
+            for _, name in pushes]
+
+
+def _serving_model() -> LoadedModel:
+    """The A-card champion, refused unless it was trained on today's feature definitions."""
+    model = champion("application")
+    if (model.version.feature_hash != APPLICATION_FEATURES_HASH
+            or list(model.feature_names) != list(APPLICATION_FEATURE_NAMES)):
+        raise RiskError(f"The champion {model.version} was trained on other feature definitions "
+                        f"than the ones in use; no decision can be made until a model trained "
+                        f"on the current features is promoted.")
+    return model
+
+
+def _reapply_on(policy_results, today):
+    """A decline may be followed by a new application after RISK_REAPPLY_DAYS; an application
+    refused only because of an earlier decline keeps that decline's date."""
+    failed = [r for r in policy_results if not r.passed]
+    if failed and all(r.name == "no_recent_decline" for r in failed):
+        return date.fromisoformat(failed[0].value)
+    return today + timedelta(days=settings.RISK_REAPPLY_DAYS)
+
+
+def credit_decide(*, customer, product) -> CreditDecision:
+    """Decide on this customer's application for this product and record the decision.
+
+    Policy rules first (a failure declines without scoring); then the champion's probability
+    of default on the application features, built by the same code that built its training
+    rows; grade; limit and price; reasons. Raises RiskError, recording nothing, when there is
+    no profile, no usable champion, or the product is closed."""
+    started = time.perf_counter()
+    today = business_date_today()
+    if not product.is_active:
+        raise RiskError("This product is not open for applications.")
+    profile = applicant(customer_id=customer.pk, product=product, today=today)
+    if profile is None:
+        raise RiskError("Fill in your profile before applying for credit.")
+
+    results = policy_evaluate(profile=profile, product=product, today=today)
+    record = {"customer": customer, "product": product, "business_date": today,
+              "policy_results": [r.as_dict() for r in results]}
+    if not all(r.passed for r in results):
+        return _record(started, **record, outcome=DecisionOutcome.DECLINED, inputs={},
+                       reasons=[r.reason for r in results if not r.passed],
+                       reapply_on=_reapply_on(results, today))
+
+    model = _serving_model()
+    row = application_matrix(application_columns_of(profile), today)
+    probabilities, pushes = model.probabilities_and_contributions(row)
+    probability = Decimal(f"{float(probabilities[0]):.6f}")
+    # Graded on the probability as stored, so the record alone says why this grade.
+    grade = model.grade(float(probability))
+    contributions = {name: round(float(value), 6) for name, value in
+                     zip(APPLICATION_FEATURE_NAMES, pushes[0], strict=True)}
+    record.update(
+        model_version=model.version, probability_of_default=probability, grade=grade,
+        contributions=contributions,
+        inputs={name: None if math.isnan(value) else float(value)
+                for name, value in zip(APPLICATION_FEATURE_NAMES, row[0].tolist(), strict=True)})
+    try:
+        offer = offer_for(grade, profile.monthly_income, product, today)
+    except PricingDeclined as declined:
+        reason = str(declined)
+        if reason == RISK_TOO_HIGH:
+            reasons = reasons_from_contributions(contributions, raising=True) or [reason]
+        else:
+            reasons = [reason]
+        # The product's price, not the applicant, stands in the way: they may try any time.
+        reapply_on = today if reason == APR_CAP_UNREACHABLE else (
+            today + timedelta(days=settings.RISK_REAPPLY_DAYS))
+        return _record(started, **record, outcome=DecisionOutcome.DECLINED, reasons=reasons,
+                       reapply_on=reapply_on)
+    return _record(started, **record, outcome=DecisionOutcome.APPROVED,
+                   credit_limit=offer.credit_limit, daily_rate=offer.daily_rate, apr=offer.apr,
+                   reasons=reasons_from_contributions(contributions, raising=False))
+
+
+def _record(started, **fields) -> CreditDecision:
+    # The time taken is everything up to the record's own INSERT.
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
+    with transaction.atomic():
+        decision = CreditDecision.objects.create(**fields, elapsed_ms=elapsed_ms)
+        model = decision.model_version
+        audit_event_append(
+            actor=actor_user(decision.customer), action="decision.make", subject_kind="customer",
+            subject_id=decision.customer_id,
+            payload={"decision": decision.pk, "product": decision.product.code,
+                     "outcome": decision.outcome, "grade": decision.grade,
+                     "probability_of_default": decision.probability_of_default,
+                     "model": f"{model.card} v{model.version}" if model else None,
+                     "credit_limit": decision.credit_limit, "daily_rate": decision.daily_rate,
+                     "apr": decision.apr, "reasons": decision.reasons,
+                     "business_date": decision.business_date})
+    return decision
+
+
+def offer_expires_on(decision: CreditDecision):
+    return decision.business_date + timedelta(days=settings.RISK_OFFER_VALID_DAYS)
+
+
+def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
+    """Accept the customer's own approved offer: open the product's line with the offered limit
+    and rate, or raise an existing line to it (a raise never lowers) and set its rate.
+
+    Idempotent: accepting again returns the same line and changes nothing."""
+    with transaction.atomic(durable=True):
+        # One customer's acceptances run one at a time, so two offers for the same product
+        # can never both open a line. Locks: customer, decision, line (inside the services).
+        list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+        decision = (CreditDecision.objects.select_for_update(of=("self",))
+                    .select_related("product", "line")
+                    .filter(pk=decision_id, customer=customer).first())
+        if decision is None:
+            raise RiskError("There is no such credit decision.")
+        if decision.accepted_at is not None:
+            return decision.line
+        if decision.outcome != DecisionOutcome.APPROVED:
+            raise RiskError("Only an approved offer can be accepted.")
+        today = business_date_today()
+        if today > offer_expires_on(decision):
+            raise RiskError(f"This offer expired on {offer_expires_on(decision):%Y-%m-%d}; "
+                            f"apply again for a new decision.")
+        line = CreditLine.objects.filter(customer=customer, product=decision.product).first()
+        customer_actor = actor_user(customer)
+        if line is None:
+            line = credit_line_open(customer=customer, product=decision.product,
+                                    credit_limit=decision.credit_limit,
+                                    daily_rate=decision.daily_rate, actor=customer_actor)
+        elif line.status != CreditLineStatus.ACTIVE:
+            raise RiskError(f"Your {decision.product.name} line is "
+                            f"{line.get_status_display().lower()}, so its limit cannot be "
+                            f"raised now.")
+        else:
+            line = line_limit_raise(line_id=line.pk, new_limit=decision.credit_limit,
+                                    daily_rate=decision.daily_rate,
+                                    reason=f"credit decision {decision.pk}",
+                                    actor=customer_actor)
+        decision.accepted_at = timezone.now()
+        decision.line = line
+        decision.save(update_fields=["accepted_at", "line"])
+        audit_event_append(actor=customer_actor, action="decision.accept",
+                           subject_kind="customer", subject_id=customer.pk,
+                           payload={"decision": decision.pk, "line": line.pk,
+                                    "credit_limit": decision.credit_limit,
+                                    "daily_rate": decision.daily_rate})
+    return line

@@ -1,0 +1,105 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from core.calendar import business_date_today
+from lending.models import InstalmentStatus, JournalEntry
+from lending.selectors import ledger_account_balance
+from lending.services import loan_originate, loan_repay
+from operations.models import CloseStep
+from operations.nightly_close import (
+    business_dates_catch_up,
+    business_day_close,
+    business_days_advance,
+)
+from tests.factories import set_business_date
+
+D = Decimal
+
+
+@pytest.fixture
+def loan(line):
+    set_business_date(date(2026, 1, 31))
+    return loan_originate(line_id=line.pk, principal="10000", term_months=12,
+                          method="equal_instalment", idempotency_key="loan", scope="test")
+
+
+def test_instalment_becomes_overdue_after_due_date_and_grace_days(loan):
+    # Due 2026-02-28, three grace days: still current through Mar 3, overdue from Mar 4.
+    set_business_date(date(2026, 3, 2))
+    business_days_advance(days=2)  # closes Mar 2 and Mar 3
+    first = loan.instalments.get(seq=1)
+    assert business_date_today() == date(2026, 3, 4)
+    assert first.status == InstalmentStatus.OVERDUE
+    loan.refresh_from_db()
+    assert loan.days_past_due == 4  # Feb 28 -> Mar 4
+
+
+def test_not_overdue_within_grace(loan):
+    set_business_date(date(2026, 2, 28))
+    business_days_advance(days=3)  # closes Feb 28, Mar 1, Mar 2
+    assert loan.instalments.get(seq=1).status == InstalmentStatus.PENDING
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+
+
+def test_days_past_due_grows_each_night_and_clears_on_payment(loan):
+    set_business_date(date(2026, 3, 3))
+    business_days_advance(days=5)
+    loan.refresh_from_db()
+    assert loan.days_past_due == 8  # business date Mar 8
+    loan_repay(loan_id=loan.pk, amount="916.80", idempotency_key="p", scope="test")
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+    business_days_advance(days=1)
+    loan.refresh_from_db()
+    assert loan.days_past_due == 0
+
+
+def test_interest_falling_due_is_booked_as_receivable_then_paid_from_it(loan):
+    set_business_date(date(2026, 2, 28))
+    business_days_advance(days=1)
+    assert ledger_account_balance("interest_receivable") == D("140.00")
+    assert JournalEntry.objects.filter(kind="interest_accrual").count() == 1
+    loan_repay(loan_id=loan.pk, amount="916.80", idempotency_key="p", scope="test")
+    assert ledger_account_balance("interest_receivable") == 0
+    # 140 recognised at the due date, of which the bank's 70 % (98.00) is passed on.
+    assert ledger_account_balance("interest_income") == D("-42.00")
+
+
+def test_close_of_a_closed_date_changes_nothing(loan):
+    set_business_date(date(2026, 3, 10))
+    business_day_close()
+    steps = CloseStep.objects.count()
+    entries = JournalEntry.objects.count()
+    assert business_day_close(business_date=date(2026, 3, 10)) == []
+    assert CloseStep.objects.count() == steps
+    assert JournalEntry.objects.count() == entries
+    assert business_date_today() == date(2026, 3, 11)
+    with pytest.raises(ValueError):
+        business_day_close(business_date=date(2026, 3, 20))
+
+
+def test_every_step_is_recorded_with_counts(loan):
+    set_business_date(date(2026, 3, 10))
+    business_day_close()
+    assert set(CloseStep.objects.filter(business_date=date(2026, 3, 10))
+               .values_list("step", flat=True)) == {
+        "accrue_interest_due", "mark_overdue", "set_days_past_due", "advance_business_date"}
+    assert CloseStep.objects.get(step="mark_overdue").rows == 1
+
+
+def test_advance_command(loan, capsys):
+    set_business_date(date(2026, 2, 1))
+    call_command("advance_business_date", "--days", "30")
+    assert business_date_today() == date(2026, 3, 3)
+    assert "2026-02-01 to 2026-03-03" in capsys.readouterr().out
+
+
+def test_the_scheduled_close_catches_up_to_the_calendar_and_no_further(loan):
+    set_business_date(date(2026, 3, 1))
+    assert len(business_dates_catch_up(calendar_date=date(2026, 3, 4))) == 3
+    assert business_date_today() == date(2026, 3, 4)
+    assert business_dates_catch_up(calendar_date=date(2026, 3, 4)) == []
