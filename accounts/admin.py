@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from core.admin import ViewOnlyAdmin
+from core.admin import ViewOnlyAdmin, reason_field
 from core.audit import actor_user
 
 from .models import CustomerProfile, CustomerSignals, PartnerApiClient, PartnerBank, User
@@ -57,8 +57,7 @@ class CustomerSignalsAdmin(ViewOnlyAdmin):
 
 
 class PartnerBankChangeForm(forms.ModelForm):
-    reason = forms.CharField(label="Reason for the change", widget=forms.Textarea(
-        attrs={"rows": 3, "cols": 60}), help_text="Kept with the change for audit.")
+    reason = reason_field("Reason for the change")
 
     class Meta:
         model = PartnerBank

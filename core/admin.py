@@ -3,12 +3,19 @@
 Money and status fields are never edited in a form: changes happen through actions with an
 intermediate page (a new value, a reason) that call a service (docs/architecture.md, "Admin")."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
 from .errors import DomainError
 from .models import AuditEvent, BusinessDate, IdempotencyRecord
+
+
+def reason_field(label="Reason", kept_with="the change"):
+    """The reason an officer gives for a change: required, and kept on the audit trail."""
+    return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+                           help_text=f"Kept with {kept_with} for audit.")
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):

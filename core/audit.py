@@ -1,5 +1,5 @@
 """The audit chain: who did what to which subject, one hash-chained sequence per subject
-(docs/architecture.md, "The audit chain").
+(docs/architecture.md, "The audit trail").
 
 Each event's hash covers its content and the previous event's hash, so changing, removing or
 reordering any event breaks every link after it. PostgreSQL refuses updates and deletes;

@@ -50,7 +50,7 @@ class ActorKind(models.TextChoices):
 
 class AuditEvent(models.Model):
     """One audited action on one subject, hash-chained to the subject's previous event
-    (docs/architecture.md, "The audit chain"). Written only by `core.audit`; PostgreSQL refuses
+    (docs/architecture.md, "The audit trail"). Written only by `core.audit`; PostgreSQL refuses
     any update or delete, and `audit_chain_verify` finds a row changed behind its back."""
 
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)

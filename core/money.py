@@ -10,6 +10,7 @@ from django.db import models
 from .errors import InvalidAmount
 
 CENT = Decimal("0.01")
+RATE_QUANTUM = Decimal("1e-8")
 # Decimal(18, 2) holds amounts below 10^16.
 AMOUNT_LIMIT = Decimal("1e16")
 
@@ -58,6 +59,14 @@ def to_amount(value, *, what="amount", allow_zero=False) -> Decimal:
     if amount >= AMOUNT_LIMIT:
         raise InvalidAmount(f"{what} is too large.")
     return amount.quantize(CENT)
+
+
+def to_rate(value, *, what="rate") -> Decimal:
+    """A rate as the rate columns store it: at most eight decimals."""
+    rate = to_decimal(value, what=what)
+    if rate != rate.quantize(RATE_QUANTUM):
+        raise InvalidAmount(f"{what} has more than eight decimals.")
+    return rate.quantize(RATE_QUANTUM)
 
 
 def to_money(value, *, what="amount") -> Decimal:

@@ -12,7 +12,7 @@ from django.db.models.functions import Length
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline
+from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline, reason_field
 
 from .features.application import APPLICATION_FEATURES
 from .models import (
@@ -50,8 +50,7 @@ def _share_of_ceiling(metrics):
 
 
 class PromoteForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-                             help_text="Kept with the promotion for audit.")
+    reason = reason_field(kept_with="the promotion")
 
 
 class PromotionInline(ViewOnlyInline):

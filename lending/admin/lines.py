@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 
-from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline
+from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline, reason_field
 
 from ..models import CreditLine, LimitChange, Loan
 from ..services import line_limit_lower
@@ -14,8 +14,7 @@ from .search import id_from
 class LowerLimitForm(forms.Form):
     new_limit = forms.DecimalField(label="New limit", max_digits=18, decimal_places=2,
                                    min_value=0)
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-                             help_text="Kept with the limit change for audit.")
+    reason = reason_field(kept_with="the limit change")
 
 
 class LimitChangeInline(ViewOnlyInline):

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 
+from core.admin import reason_field
 from core.audit import actor_user
 
 from ..models import CreditProduct
@@ -13,8 +14,7 @@ from ..services.products import PRODUCT_EDITABLE, PRODUCT_FIELDS
 class ProductChangeForm(forms.ModelForm):
     """The product's terms, and why they change: kept on the product's audit chain."""
 
-    reason = forms.CharField(label="Reason for the change", widget=forms.Textarea(
-        attrs={"rows": 3, "cols": 60}), help_text="Kept with the change for audit.")
+    reason = reason_field("Reason for the change")
 
     class Meta:
         model = CreditProduct

@@ -11,7 +11,7 @@ no-overdraw trigger checks each one, every entry balances, and locks are taken i
 order (lines, then loans)."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -23,6 +23,7 @@ from core.audit import AuditDraft, audit_events_append_many
 from core.batch import BATCH, rows_update, statistics_refresh
 from core.calendar import business_date_today
 from core.idempotency import actor_of_scope, idempotency_records_store_many
+from core.money import to_money, to_rate
 
 from ..errors import InsufficientCredit, LendingError, LineNotUsable
 from ..models import (
@@ -86,6 +87,8 @@ class PaymentRequest:
 def credit_lines_open_many(*, customers, product, limits, rates) -> list[CreditLine]:
     """Credit lines as `credit_line_open` opens them, on the business date."""
     today = business_date_today()
+    limits = [to_money(limit, what="credit limit") for limit in limits]
+    rates = [to_rate(rate, what="daily rate") for rate in rates]
     for rate in rates:
         if not product.min_daily_rate <= rate <= product.max_daily_rate:
             raise LendingError(f"The daily rate {rate} lies outside the product's band.")
@@ -106,6 +109,7 @@ def loans_originate_many(draws: list[DrawRequest]) -> list[Loan]:
     today = business_date_today()
     quotes = {}
     loans, schedules = [], []
+    draws = [replace(d, principal=to_money(d.principal, what="amount")) for d in draws]
     for d in draws:
         line = d.line
         if line.status != CreditLineStatus.ACTIVE:

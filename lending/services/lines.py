@@ -5,7 +5,7 @@ from django.db import transaction
 
 from core.audit import actor_user, audit_event_append
 from core.calendar import business_date_today
-from core.money import to_decimal, to_money
+from core.money import to_decimal, to_money, to_rate
 
 from ..errors import LendingError
 from ..models import CreditLine, CreditLineStatus, LimitChange
@@ -14,7 +14,7 @@ from ..rules.status import LINE_TRANSITIONS, transition_check
 
 def credit_line_open(*, customer, product, credit_limit, daily_rate, actor) -> CreditLine:
     limit = to_money(credit_limit, what="credit limit")
-    rate = to_decimal(daily_rate, what="daily rate")
+    rate = to_rate(daily_rate, what="daily rate")
     if not product.min_daily_rate <= rate <= product.max_daily_rate:
         raise LendingError(f"The daily rate must lie in the product's band "
                            f"{product.min_daily_rate}-{product.max_daily_rate}.")

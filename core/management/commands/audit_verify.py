@@ -13,7 +13,7 @@ def subject_of(text) -> dict:
 
 
 class Command(BaseCommand):
-    help = ("Recompute the audit chains (docs/architecture.md, \"The audit chain\"); exit 1 "
+    help = ("Recompute the audit chains (docs/architecture.md, \"The audit trail\"); exit 1 "
             "naming the first broken link.")
 
     def add_arguments(self, parser):
