@@ -5,7 +5,7 @@ from django.db import transaction
 
 from core.audit import actor_user, audit_event_append
 from core.calendar import business_date_today
-from core.money import to_decimal, to_money, to_rate
+from core.money import CENT, to_decimal, to_money, to_rate
 
 from ..errors import LendingError
 from ..models import CreditLine, CreditLineStatus, LimitChange
@@ -35,8 +35,9 @@ def line_limit_lower(*, line_id: int, new_limit, reason: str, officer=None,
     or the system as `actor` when a rule does it."""
     actor = actor or actor_user(officer)
     new_limit = to_decimal(new_limit, what="new limit")
-    if new_limit < 0 or new_limit != new_limit.quantize(to_decimal("0.01")):
+    if new_limit < 0 or new_limit != new_limit.quantize(CENT):
         raise LendingError("The new limit must be zero or more, with at most two decimals.")
+    new_limit = new_limit.quantize(CENT)
     reason = (reason or "").strip()
     if not reason:
         raise LendingError("A reason is required to lower a limit.")
