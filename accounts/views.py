@@ -25,7 +25,7 @@ def sign_up(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            login(request, user)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Welcome! Tell us a little about yourself.")
             return redirect("profile")
     return render(request, "accounts/signup.html", {"form": form})

@@ -5,11 +5,9 @@ and raise `ValidationError` keyed by field so a form can show each message next 
 
 from datetime import date
 
-from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from accounts.cities import city_tier
 from accounts.identity import IdNumberInvalid, id_number_normalise, id_number_parse
@@ -36,39 +34,6 @@ PROFILE_FIELDS = {
 BATCH = 5000
 
 
-def customer_sign_up(*, username, email, password) -> User:
-    """A new customer account, checked by the same rules as Django's own sign-up form."""
-    username = (username or "").strip()
-    email = (email or "").strip()
-    errors = {}
-    if not email:
-        errors["email"] = ["An email address is required."]
-    else:
-        try:
-            validate_email(email)
-        except ValidationError as error:
-            errors["email"] = error.messages
-    user = User(username=username, email=email)
-    try:
-        user.clean_fields(exclude=["password", "email"])
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if username and User.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["That username is taken."]
-    try:
-        password_validation.validate_password(password, user)
-    except ValidationError as error:
-        errors["password"] = error.messages
-    if errors:
-        raise ValidationError(errors)
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        # Two sign-ups raced for the same name; the unique index let only one through.
-        raise ValidationError({"username": ["That username is taken."]}) from None
-    return user
 
 
 # A customer's age is reckoned on the business date, the platform's clock, never on the wall

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "oauth2_provider",
     "pgtrigger",
+    "axes",
+    "csp",
     "core",
     "accounts",
     "lending",
@@ -54,6 +56,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,6 +97,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes checks every login (customer and admin alike) before Django's own backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -224,3 +234,10 @@ RISK_MAX_AGE = int(os.environ.get("RISK_MAX_AGE", "70"))
 RISK_REAPPLY_DAYS = int(os.environ.get("RISK_REAPPLY_DAYS", "30"))
 # An approved offer can be accepted for this many days after the decision.
 RISK_OFFER_VALID_DAYS = int(os.environ.get("RISK_OFFER_VALID_DAYS", "30"))
+
+# Logins: lockout after repeated failures (django-axes) and session lifetime. ---------------------
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+
+# The partner API's throttles (DRF). -------------------------------------------------------------
+
+# Response headers: Content-Security-Policy (django-csp) and caching of private pages. ----------
