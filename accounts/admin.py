@@ -3,13 +3,22 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 
-from core.admin import ViewOnlyAdmin, reason_field
+from core.admin import ActionWithFormMixin, ViewOnlyAdmin, reason_field
 from core.audit import actor_user
 
 from .models import CustomerProfile, CustomerSignals, PartnerApiClient, PartnerBank, User
 from .services.partner_banks import EDITABLE as PARTNER_BANK_EDITABLE
 from .services.partner_banks import partner_bank_update
+from .services.partner_clients import partner_client_revoke, partner_client_revoked
 
 
 @admin.register(User)
@@ -93,19 +102,87 @@ class PartnerBankAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
 
+class RevokeClientForm(forms.Form):
+    reason = reason_field(kept_with="the revocation")
+
+
 @admin.register(PartnerApiClient)
-class PartnerApiClientAdmin(ViewOnlyAdmin):
+class PartnerApiClientAdmin(ActionWithFormMixin, ViewOnlyAdmin):
     """Credentials are issued by `manage.py create_partner_client`, which makes the OAuth2
     application and this link together and shows the secret once; the link is never re-pointed
-    at another bank here."""
+    at another bank here. "Revoke…" stops a client at once and for good
+    (`partner_client_revoke`, as `manage.py revoke_partner_client` does)."""
 
-    list_display = ("partner_bank", "client_id", "created_at")
+    list_display = ("partner_bank", "client_id", "name", "status", "created_at")
     list_filter = ("partner_bank",)
     list_select_related = ("partner_bank", "application")
     search_fields = ("partner_bank__code", "application__client_id", "application__name")
-    fields = ("partner_bank", "application", "created_at")
+    fields = ("partner_bank", "application", "status", "created_at")
     readonly_fields = fields
+    actions = ["revoke"]
 
     @admin.display(description="Client id", ordering="application__client_id")
     def client_id(self, obj):
         return obj.application.client_id
+
+    @admin.display(description="Name", ordering="application__name")
+    def name(self, obj):
+        return obj.application.name
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        return "revoked" if partner_client_revoked(obj.application) else "active"
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("accounts.change_partnerapiclient")
+
+    @admin.action(description="Revoke…", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        """An intermediate form with the reason, then `partner_client_revoke`."""
+
+        def revoke(api_client, data):
+            done = partner_client_revoke(client_id=api_client.application.client_id,
+                                         reason=data["reason"], actor=actor_user(request.user))
+            return (f"The API client {done.client_id} of {api_client.partner_bank} is revoked: "
+                    f"{done.access_tokens_revoked} access token(s) stopped working, and it "
+                    "gets no new one.")
+
+        def context(api_client):
+            tokens = get_access_token_model().objects.filter(application=api_client.application)
+            return {"revoked": partner_client_revoked(api_client.application),
+                    "live_tokens": tokens.filter(expires__gt=timezone.now()).count()}
+
+        return self.action_with_form(
+            request, queryset.select_related("partner_bank", "application"), action_name="revoke",
+            form_class=RevokeClientForm, template="admin/accounts/partnerapiclient/revoke.html",
+            title="Revoke API client", perform=revoke, what="API client to revoke",
+            context=context)
+
+
+# django-oauth-toolkit's own tables: only superusers see them, and nobody adds or changes a row
+# there. A partner's client is made by `partner_client_create` (an application added in the
+# package's admin would be refused at /o/token/ anyway) and stopped by "Revoke…" above; tokens
+# come from /o/token/. The package's "Revoke selected access tokens" action stays.
+class _SuperusersViewOnly:
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for _model in (get_application_model(), get_access_token_model(), get_grant_model(),
+               get_id_token_model(), get_refresh_token_model()):
+    _package_admin = admin.site.get_model_admin(_model).__class__
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_package_admin.__name__, (_SuperusersViewOnly,
+                                                               _package_admin), {}))

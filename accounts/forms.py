@@ -3,7 +3,7 @@
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 
 from accounts.identity import IdNumberInvalid, id_number_parse
 from accounts.models import EmploymentStatus, Housing, User
@@ -11,10 +11,17 @@ from accounts.services.customers import MAX_EMPLOYER_MONTHS, birth_date_problems
 
 
 class SignUpForm(forms.Form):
-    username = forms.CharField(max_length=150, help_text="Letters, digits and @ . + - _ only.",
-                               widget=forms.TextInput(attrs={"autocomplete": "username",
-                                                             "autocapitalize": "none"}))
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    """Step 1 of signing up: the address, which becomes the name the customer logs in with."""
+
+    email = forms.EmailField(
+        label="E-mail address", max_length=User._meta.get_field("email").max_length,
+        help_text="You will log in with it. We send you a link to finish signing up.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}))
+
+
+class SignUpConfirmForm(forms.Form):
+    """Step 2, from the e-mailed link: the password. The service checks its strength."""
+
     password = forms.CharField(strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters; not only digits, not a common password.")
@@ -27,15 +34,16 @@ class SignUpForm(forms.Form):
         password, again = cleaned.get("password"), cleaned.get("password_again")
         if password and again and password != again:
             self.add_error("password_again", "The two passwords differ.")
-        elif password:
-            # Asked here as well as in the service, so that a weak password is reported
-            # together with the form's other messages rather than after them are fixed.
-            candidate = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
-            try:
-                password_validation.validate_password(password, candidate)
-            except forms.ValidationError as error:
-                self.add_error("password", error)
         return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form; customers log in with their e-mail address, staff with a name.
+    Its error for a wrong name or password is Django's, the same whether or not the name
+    exists."""
+
+    username = UsernameField(label="E-mail address or username",
+                             widget=forms.TextInput(attrs={"autofocus": True}))
 
 
 class DateInput(forms.DateInput):

@@ -2,13 +2,50 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(DjangoUserManager):
+    def get_by_natural_key(self, username):
+        """The user a login name names, whatever its letter case: login names are unique
+        regardless of case (the constraint on `User`), and customers' are e-mail addresses,
+        which people type with capitals now and then."""
+        return self.alias(login_name=Lower(self.model.USERNAME_FIELD)).get(
+            login_name=Lower(models.Value(username, output_field=models.CharField())))
 
 
 class User(AbstractUser):
-    """Customers and staff alike; staff roles are the groups in `accounts.roles`."""
+    """Customers and staff alike; staff roles are the groups in `accounts.roles`.
 
+    A customer's username is their e-mail address in lower case (sign-up makes it so); staff
+    and demo users have plain names. No two usernames differ only in letter case."""
+
+    # As long as the e-mail column, since customers log in with their address.
+    username = models.CharField(
+        "username", max_length=254, unique=True,
+        help_text="Required. 254 characters or fewer. Letters, digits and @/./+/-/_ only.",
+        validators=[AbstractUser.username_validator],
+        error_messages={"unique": "A user with that username already exists."},
+    )
     phone = models.CharField(max_length=32, blank=True)
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"), name="user_username_unique_any_case",
+                violation_error_message="A user with that username already exists (in "
+                                        "another letter case)."),
+        ]
+
+    @classmethod
+    def login_name_key(cls, name) -> str:
+        """One spelling of a typed login name, the way uniqueness and logins compare names:
+        Unicode-normalised, trimmed and lower-cased. Failed logins are counted under it."""
+        return cls.normalize_username(name or "").strip().lower()
 
 
 class EmploymentStatus(models.TextChoices):

@@ -19,7 +19,9 @@ _LENDING_VIEW = [
 # The calendar and the close's record: platform tables every back-office reader may see.
 _PLATFORM_VIEW = [("core", "view_businessdate"), ("operations", "view_closestep")]
 _BLOCK_LIST = ["view_blocklistentry", "add_blocklistentry", "delete_blocklistentry"]
-_RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST]
+# Officers verify a customer's declared income (risk.services income_verify) from a decision.
+_RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST, "view_incomeverification",
+                 "add_incomeverification"]
 _RISK_MANAGER = [*_RISK_OFFICER, "view_modelversion", "view_modelpromotion",
                  "view_simulatedcustomer", "promote_modelversion"]
 ROLE_PERMISSIONS = {
@@ -34,7 +36,9 @@ ROLE_PERMISSIONS = {
     + _PLATFORM_VIEW
     + [("accounts", "view_customerprofile"), ("accounts", "view_user"),
        ("accounts", "view_partnerbank")]
-    + [("risk", p) for p in _RISK_MANAGER],
+    + [("risk", p) for p in _RISK_MANAGER]
+    # Managers unlock a customer locked out by repeated failed logins (django-axes).
+    + [("axes", "view_accessattempt"), ("axes", "delete_accessattempt")],
 }
 
 

@@ -177,6 +177,7 @@ def customers_create(n: int, today: date, stamp: str) -> list[str]:
     """n new customers with verified profiles and consented signals; their usernames."""
     from django.contrib.auth.hashers import make_password
 
+    from accounts.identity import id_number_make
     from accounts.models import CustomerProfile, CustomerSignals, User
 
     columns, _truth = synthetic_population(n, today, seed=11)
@@ -192,7 +193,9 @@ def customers_create(n: int, today: date, stamp: str) -> list[str]:
         employment_status=columns["employment_status"][i],
         employer_months=int(columns["employer_months"][i]), city="Hangzhou",
         city_tier=int(columns["city_tier"][i]), housing=columns["housing"][i],
-        id_number=f"B{stamp[-8:]}{i:09d}", identity_verified=True,
+        # A real number: the decision asks the region and check character again.
+        id_number=id_number_make(region="330106", birth_date=columns["birth_date"][i].item(),
+                                 sequence=i % 1000), identity_verified=True,
         consent_credit_check=True, consent_data_use=True,
     ) for i, user in enumerate(users)], batch_size=1000)
     CustomerSignals.objects.bulk_create([CustomerSignals(

@@ -1,21 +1,24 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from oauth2_provider import views as oauth2_views
+
+from accounts.oauth import PartnerIntrospectTokenView, PartnerRevokeTokenView, PartnerTokenView
 
 admin.site.site_header = "Credit platform back office"
 admin.site.site_title = "Back office"
 
 # Partner banks only use the client-credentials grant, so only the endpoints a bank's back end
-# calls are routed: token, revoke and introspect. Not routed: application registration and
-# management (/o/applications/...), /o/authorize/ and the authorized-token pages, the device,
-# OIDC, metadata and dynamic-registration views. The names and the "oauth2_provider" namespace
-# are the package's own, so reverse("oauth2_provider:token") still works.
+# calls are routed: token, revoke and introspect, each throttled and limited to partner banks'
+# clients (accounts.oauth); /o/token/ issues no refresh token and takes no other grant. Not
+# routed: application registration and management (/o/applications/...), /o/authorize/ and
+# consent, the authorized-token pages, the device, OIDC, metadata and dynamic-registration
+# views. The names and the "oauth2_provider" namespace are the package's own, so
+# reverse("oauth2_provider:token") still works.
 oauth2_urlpatterns = (
     [
-        path("token/", oauth2_views.TokenView.as_view(), name="token"),
-        path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
-        path("introspect/", oauth2_views.IntrospectTokenView.as_view(), name="introspect"),
+        path("token/", PartnerTokenView.as_view(), name="token"),
+        path("revoke_token/", PartnerRevokeTokenView.as_view(), name="revoke-token"),
+        path("introspect/", PartnerIntrospectTokenView.as_view(), name="introspect"),
     ],
     "oauth2_provider",
 )

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from .models import CreditLine, Instalment, InstalmentStatus, Loan, Posting
+from .models import CreditLine, Instalment, InstalmentStatus, Loan, Posting, Repayment
 from .rules.delinquency import amount_due_by
 
 
@@ -19,6 +19,17 @@ def loans_for_customer(user):
 def loans_funded_by(partner_bank):
     return (Loan.objects.filter(fundings__partner_bank=partner_bank)
             .select_related("line__product").order_by("pk"))
+
+
+def income_repaid_by_loan(loan_ids) -> dict[int, dict[str, Decimal]]:
+    """Interest, fees and penalty taken by each loan's repayments so far (loans without a
+    repayment are left out)."""
+    return {
+        row.pop("loan_id"): row
+        for row in Repayment.objects.filter(loan_id__in=list(loan_ids)).order_by()
+        .values("loan_id").annotate(interest=Sum("interest"), fee=Sum("fee"),
+                                    penalty=Sum("penalty"))
+    }
 
 
 def instalments_of(loan):

@@ -1,29 +1,40 @@
 """The risk engine in the back office (docs/architecture.md, "Admin").
 
-Models, promotions, decisions and the simulator's hidden truth are records: shown, never edited or
-deleted here. A model becomes champion only through the risk manager's "Promote to champion…"
-action, which asks for a reason and calls `model_version_promote`, so the act is recorded like a
-promotion from the command line. The block list is the one thing officers edit here, through the
-block-list services so that who added an entry is always recorded."""
+Models, promotions, decisions, income verifications and the simulator's hidden truth are records:
+shown, never edited or deleted here. A model becomes champion only through the risk manager's
+"Promote to champion…" action, which asks for a reason and calls `model_version_promote`, so the
+act is recorded like a promotion from the command line. An officer verifies a customer's income
+with the "Verify the customer's income…" action on a decision (`income_verify`). The block list is
+the one thing officers edit here, through the block-list services so that who added an entry is
+always recorded."""
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models.functions import Length
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
+from accounts.models import User
 from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline, reason_field
 
+from .errors import RiskError
 from .features.application import APPLICATION_FEATURES
 from .models import (
     BlockListEntry,
     CreditDecision,
+    IncomeVerification,
     ModelPromotion,
     ModelStatus,
     ModelVersion,
     SimulatedCustomer,
 )
-from .services.block_list import block_list_entry_add, block_list_entry_remove
+from .services.block_list import (
+    block_list_entry_add,
+    block_list_entry_remove,
+    block_list_person,
+)
+from .services.income import income_verify
 from .services.registry import model_version_promote
 
 _FEATURE_LABELS = {f.name: f.label for f in APPLICATION_FEATURES}
@@ -156,32 +167,47 @@ class ModelPromotionAdmin(ViewOnlyAdmin):
 
 # Decisions --------------------------------------------------------------------------------------
 
+class VerifyIncomeForm(forms.Form):
+    monthly_income = forms.DecimalField(
+        label="Verified monthly income", max_digits=18, decimal_places=2, min_value=0,
+        help_text="The figure the evidence shows; the next decision uses it (or the declared "
+                  "income, if lower).")
+    evidence = reason_field(label="Evidence", kept_with="the verification")
+
+
 @admin.register(CreditDecision)
-class CreditDecisionAdmin(ViewOnlyAdmin):
+class CreditDecisionAdmin(ActionWithFormMixin, ViewOnlyAdmin):
     """Every decision with what it rested on, so it can be explained later."""
 
     list_display = ("id", "created_at", "customer", "product", "outcome", "grade",
                     "probability_of_default", "credit_limit", "daily_rate", "apr",
-                    "model_version", "elapsed_ms")
-    list_filter = ("outcome", "grade", ("business_date", admin.DateFieldListFilter))
+                    "income_basis", "model_version", "elapsed_ms")
+    list_filter = ("outcome", "grade", "income_basis",
+                   ("business_date", admin.DateFieldListFilter))
     list_select_related = ("customer", "product", "model_version")
     search_fields = ("=customer__username",)
     search_help_text = "The customer's exact username"
     show_full_result_count = False
-    raw_id_fields = ("customer", "product", "model_version", "line")
+    raw_id_fields = ("customer", "product", "model_version", "line", "closed_by")
     fieldsets = (
         (None, {"fields": ("customer", "product", "business_date", "created_at", "outcome",
                            "reapply_on")}),
         ("Policy rules", {"fields": ("policy_table",)}),
+        ("Income", {"fields": ("income_declared", "income_used", "income_basis",
+                               "income_note")}),
         ("Score", {"fields": ("model_version", "probability_of_default", "grade",
                               "inputs_table", "contributions_table", "reasons_list")}),
-        ("Offer", {"fields": ("credit_limit", "daily_rate", "apr", "accepted_at", "line")}),
+        ("Offer", {"fields": ("credit_limit", "daily_rate", "apr", "accepted_at", "line",
+                              "closed_at", "closed_by")}),
         ("Timing", {"fields": ("elapsed_ms",)}),
     )
     readonly_fields = ("customer", "product", "business_date", "created_at", "outcome",
-                       "reapply_on", "policy_table", "model_version", "probability_of_default",
+                       "reapply_on", "policy_table", "income_declared", "income_used",
+                       "income_basis", "income_note", "model_version", "probability_of_default",
                        "grade", "inputs_table", "contributions_table", "reasons_list",
-                       "credit_limit", "daily_rate", "apr", "accepted_at", "line", "elapsed_ms")
+                       "credit_limit", "daily_rate", "apr", "accepted_at", "line", "closed_at",
+                       "closed_by", "elapsed_ms")
+    actions = ["verify_income"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("model_version__booster")
@@ -216,16 +242,96 @@ class CreditDecisionAdmin(ViewOnlyAdmin):
         return format_html("<ul>{}</ul>",
                            format_html_join("", "<li>{}</li>", ((r,) for r in obj.reasons)))
 
+    def has_verify_income_permission(self, request):
+        return request.user.has_perm("risk.add_incomeverification")
+
+    @admin.action(description="Verify the customer's income…", permissions=["verify_income"])
+    def verify_income(self, request, queryset):
+        """An intermediate form (the verified figure, the evidence), then `income_verify`."""
+
+        def verify(decision, data):
+            verification = income_verify(customer_id=decision.customer_id,
+                                         monthly_income=data["monthly_income"],
+                                         evidence=data["evidence"], verified_by=request.user)
+            return (f"Verified a monthly income of {verification.monthly_income:,.2f} for "
+                    f"{decision.customer} (declared {verification.declared_income:,.2f}); "
+                    f"their next decision uses it.")
+
+        return self.action_with_form(
+            request, queryset, action_name="verify_income", form_class=VerifyIncomeForm,
+            template="risk/verify_income.html", title="Verify the customer's income",
+            perform=verify, what="decision of the customer whose income you verified",
+            context=lambda decision: {"decision": decision})
+
+
+@admin.register(IncomeVerification)
+class IncomeVerificationAdmin(ViewOnlyAdmin):
+    """Officers' verifications of customers' incomes: who verified what, when, from what."""
+
+    list_display = ("created_at", "customer", "monthly_income", "declared_income",
+                    "verified_by", "business_date")
+    list_select_related = ("customer", "verified_by")
+    search_fields = ("=customer__username",)
+    search_help_text = "The customer's exact username"
+    show_full_result_count = False
+    fields = ("customer", "monthly_income", "declared_income", "evidence", "verified_by",
+              "business_date", "created_at")
+    readonly_fields = fields
+
 
 # The block list ---------------------------------------------------------------------------------
 
 class BlockListEntryForm(forms.ModelForm):
+    """The person to block: their identity number, full name and date of birth, checked as the
+    service checks them; or a customer's username, whose profile supplies whatever is left
+    blank (what is filled in must agree with it)."""
+
+    customer = forms.CharField(
+        required=False, label="Customer (username)",
+        help_text="To block a customer: their profile supplies the number, name and date of "
+                  "birth left blank.")
+    # Room for the spaces people type between groups; the service stores the 18 characters.
+    id_number = forms.CharField(
+        required=False, max_length=24, label="Identity number",
+        help_text="18 characters; spaces and a lower-case x are fine.")
+
     class Meta:
         model = BlockListEntry
-        fields = ("id_number", "reason")
+        fields = ("customer", "id_number", "full_name", "birth_date", "reason")
+        help_texts = {"full_name": "As on the identity card: a new number for the same name "
+                                   "and date of birth is blocked too."}
 
-    def clean_id_number(self):
-        return self.cleaned_data["id_number"].strip()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required unless a customer's profile supplies them: the service says which.
+        for name in ("full_name", "birth_date"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean_customer(self):
+        username = self.cleaned_data["customer"].strip()
+        if not username:
+            return None
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise ValidationError("There is no customer with this username.")
+        return user
+
+    def clean(self):
+        cleaned = super().clean()
+        if "customer" in self.errors:
+            return cleaned
+        try:
+            cleaned.update(block_list_person(
+                **{name: cleaned.get(name) for name in ("id_number", "full_name", "birth_date")},
+                customer=cleaned.get("customer")))
+        except RiskError as error:
+            self.add_error("customer", str(error))
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if name not in self.errors:
+                    self.add_error(name, messages)
+        return cleaned
 
 
 @admin.register(BlockListEntry)
@@ -234,28 +340,30 @@ class BlockListEntryAdmin(admin.ModelAdmin):
     added it is the signed-in officer, never a field in the form."""
 
     form = BlockListEntryForm
-    list_display = ("id_number", "reason", "added_by", "created_at")
+    list_display = ("id_number", "full_name", "birth_date", "reason", "added_by", "created_at")
     list_select_related = ("added_by",)
-    search_fields = ("=id_number",)
-    search_help_text = "Exact identity number"
+    search_fields = ("=id_number", "full_name")
+    search_help_text = "Exact identity number, or part of the name"
     show_full_result_count = False
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("id_number", "reason")
-        return ("id_number", "reason", "added_by", "created_at")
+            return ("customer", "id_number", "full_name", "birth_date", "reason")
+        return ("id_number", "full_name", "birth_date", "customer", "reason", "added_by",
+                "created_at")
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else ("id_number", "reason", "added_by", "created_at")
+        return () if obj is None else self.get_fields(request, obj)
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
-        # The form has already checked what the service checks (required, unique, length).
-        created = block_list_entry_add(id_number=form.cleaned_data["id_number"],
-                                       reason=form.cleaned_data["reason"],
-                                       added_by=request.user)
+        # The form has already checked what the service checks (the person, unique, reason).
+        data = form.cleaned_data
+        created = block_list_entry_add(id_number=data["id_number"], full_name=data["full_name"],
+                                       birth_date=data["birth_date"], reason=data["reason"],
+                                       customer=data["customer"], added_by=request.user)
         # The admin goes on with `obj` (its history entry, its redirect): make it the saved row.
         obj.pk = created.pk
         obj.refresh_from_db()

@@ -1,5 +1,5 @@
-"""The risk engine's records: trained models and their promotions, credit decisions, the
-block list, and the hidden truth of simulated customers."""
+"""The risk engine's records: trained models and their promotions, credit decisions, officers'
+income verifications, the block list, and the hidden truth of simulated customers."""
 
 from django.conf import settings
 from django.db import models
@@ -84,6 +84,14 @@ class DecisionOutcome(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+class IncomeBasis(models.TextChoices):
+    """Why a decision used the monthly income it used (`risk.income`)."""
+
+    DECLARED = "declared", "Declared by the customer"
+    VERIFIED = "verified", "Verified by an officer"
+    UNVERIFIED_CHANGE = "unverified_change", "Lower figure: a large change not yet verified"
+
+
 class CreditDecision(models.Model):
     """Everything needed to explain a decision later: the inputs exactly as the model saw them,
     the rules, the model version, the probability, grade, offer and reasons."""
@@ -106,35 +114,96 @@ class CreditDecision(models.Model):
     reasons = models.JSONField(default=list, help_text="Sentences shown to the customer.")
     contributions = models.JSONField(default=dict, blank=True,
                                      help_text="Per-feature contributions to the score.")
+    # The customer may not apply for this product again before this day: after a decline
+    # RISK_REAPPLY_DAYS, after an approval RISK_REAPPLY_AFTER_APPROVAL_DAYS.
     reapply_on = models.DateField(null=True, blank=True)
+    # The monthly income on the profile, the one the decision used (policy, features, limit)
+    # and why (`risk.income`). Empty on decisions made before incomes were recorded.
+    income_declared = money_field(null=True, blank=True)
+    income_used = money_field(null=True, blank=True)
+    income_basis = models.CharField(max_length=20, choices=IncomeBasis.choices, blank=True)
+    income_note = models.TextField(blank=True)
     business_date = models.DateField()
     elapsed_ms = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, null=True,
                              blank=True, related_name="+")
+    # An approved offer left open when the customer accepted another one is closed then, and
+    # can never be accepted: one line never mixes two decisions' limit and rate.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="offers_closed",
+                                  help_text="The decision whose acceptance closed this offer.")
 
     class Meta:
         indexes = [
             models.Index(fields=["customer", "-created_at"]),
-            # Every application asks whether an earlier decline still stands.
+            # Every application asks whether an earlier decision's cooling-off still stands.
             models.Index(fields=["customer", "product", "reapply_on"],
-                         condition=Q(outcome="declined"), name="declines_by_customer"),
+                         name="decisions_cooling_off"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome="declined") | Q(credit_limit__gt=0, daily_rate__gt=0),
                 name="approved_decision_has_offer"),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(closed_at__isnull=True),
+                name="offer_accepted_or_closed_not_both"),
         ]
 
     def __str__(self):
         return f"{self.customer} {self.outcome} {self.business_date}"
 
+    @property
+    def block_listed(self) -> bool:
+        """Declined because the applicant is on the block list: the customer is told nothing
+        more than that we cannot offer credit."""
+        return any(rule.get("name") == "not_block_listed" and not rule.get("passed")
+                   for rule in self.policy_results or [] if isinstance(rule, dict))
+
+
+class IncomeVerification(models.Model):
+    """An officer's check of a customer's monthly income (payslips, bank statements, tax
+    records): the figure verified, who verified it and when. A decision made after it uses it
+    (`risk.income`) instead of the lower of the old and new declared figures."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="income_verifications")
+    monthly_income = money_field()
+    # What the customer's profile said when the officer verified it.
+    declared_income = money_field()
+    evidence = models.TextField(help_text="What the officer saw.")
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The applicant read asks for a customer's latest verification.
+        indexes = [models.Index(fields=["customer", "-created_at"],
+                                name="verifications_by_customer")]
+        constraints = [
+            models.CheckConstraint(condition=Q(monthly_income__gte=0),
+                                   name="verified_income_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"income of {self.customer} verified {self.business_date}"
+
 
 class BlockListEntry(models.Model):
-    """A person the lender will not serve, by identity number, whatever account they use."""
+    """A person the lender will not serve, whatever account they use: an applicant matches by
+    the identity number, or by the same full name and date of birth (a new number for the same
+    person). The number is a valid one, stored as profiles store it (upper case, no spaces)."""
 
     id_number = models.CharField(max_length=18, unique=True)
+    # Blank or empty only on entries made before names and dates of birth were recorded.
+    full_name = models.CharField(max_length=120, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    # The customer whose profile the entry was made from, if it was.
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+")
     reason = models.TextField()
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                  blank=True, related_name="+")
@@ -142,9 +211,11 @@ class BlockListEntry(models.Model):
 
     class Meta:
         verbose_name_plural = "block list entries"
+        # The applicant read looks entries up by number (the unique index) or by date of birth.
+        indexes = [models.Index(fields=["birth_date"], name="block_list_by_birth_date")]
 
     def __str__(self):
-        return self.id_number
+        return f"{self.id_number} {self.full_name}".strip()
 
 
 class SimulatedCustomer(models.Model):

@@ -1,5 +1,10 @@
 """Hard policy rules, asked before any model: each is named, passes or fails, and says why in a
-sentence the customer reads. A failed rule declines the application without scoring it."""
+sentence the customer reads (or, where the lender's reasons are its own, a sentence for the
+officer and a plainer one for the customer). A failed rule declines the application without
+scoring it.
+
+An earlier decision's cooling-off is not a rule here: it refuses the application before any
+decision is made (`risk.services.decisions.credit_decide`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,8 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from accounts.identity import IdNumberInvalid, id_number_parse
 from accounts.models import CustomerProfile
 from accounts.services.customers import ADULT_AGE, age_on
+
+# All a block-listed applicant is told: the lender's reasons and the entry stay with the lender.
+BLOCKED_FOR_CUSTOMER = "We cannot offer credit at the moment."
 
 
 @dataclass(frozen=True)
@@ -19,10 +28,17 @@ class RuleResult:
     reason: str
     # What the rule looked at, so that a decision can be explained later.
     value: object = None
+    # What the customer reads when the rule fails, where it differs from `reason` (which the
+    # officer reads on the decision's record).
+    customer_reason: str | None = None
 
     def as_dict(self) -> dict:
         return {"name": self.name, "passed": self.passed, "reason": self.reason,
                 "value": self.value}
+
+    @property
+    def for_customer(self) -> str:
+        return self.customer_reason or self.reason
 
 
 @dataclass(frozen=True)
@@ -30,8 +46,10 @@ class PolicyInput:
     profile: CustomerProfile
     product_code: str
     today: date
-    block_listed: bool
-    declined_until: date | None
+    # The block-list entry matching the applicant (`risk.selectors.BlockHit`), or None.
+    block_hit: object
+    # The monthly income the decision uses (`risk.income`).
+    monthly_income: Decimal
 
 
 def max_debt_to_income(product_code: str) -> Decimal:
@@ -65,8 +83,19 @@ def consents(p: PolicyInput) -> RuleResult:
                       given)
 
 
+def _identity_holds(profile) -> bool:
+    """The profile was saved verified and its number still passes today's checks (a profile
+    saved before the region check, or written around the service, is asked again)."""
+    if not profile.identity_verified:
+        return False
+    try:
+        return id_number_parse(profile.id_number).birth_date == profile.birth_date
+    except IdNumberInvalid:
+        return False
+
+
 def identity_verified(p: PolicyInput) -> RuleResult:
-    if p.profile.identity_verified:
+    if _identity_holds(p.profile):
         return RuleResult("identity_verified", True, "Your identity is verified.", True)
     return RuleResult("identity_verified", False, "We could not verify your identity: enter "
                                                   "your resident identity number and the date "
@@ -75,15 +104,26 @@ def identity_verified(p: PolicyInput) -> RuleResult:
 
 
 def not_block_listed(p: PolicyInput) -> RuleResult:
-    if p.block_listed:
-        return RuleResult("not_block_listed", False, "We are unable to offer credit to the "
-                                                     "holder of this identity number.", True)
-    return RuleResult("not_block_listed", True, "Nothing stops us lending to you.", False)
+    hit = p.block_hit
+    if hit is None:
+        return RuleResult("not_block_listed", True, "Nothing stops us lending to you.", None)
+    if hit.by_number:
+        matched = f"the identity number {hit.id_number}"
+    else:
+        matched = (f"the same full name and date of birth ({hit.full_name}, born "
+                   f"{hit.birth_date:%Y-%m-%d}) under another identity number, {hit.id_number} "
+                   f"(the applicant's is {p.profile.id_number or 'blank'})")
+    return RuleResult(
+        "not_block_listed", False,
+        f"Block-list entry #{hit.entry_id} matches on {matched}. Its reason: {hit.reason}",
+        {"entry": hit.entry_id, "matched_on": "id_number" if hit.by_number
+         else "full_name_and_birth_date"},
+        customer_reason=BLOCKED_FOR_CUSTOMER)
 
 
 def debt_to_income(p: PolicyInput) -> RuleResult:
     bound = max_debt_to_income(p.product_code)
-    debt, income = p.profile.monthly_debt_payments, p.profile.monthly_income
+    debt, income = p.profile.monthly_debt_payments, p.monthly_income
     if income > 0:
         ratio = debt / income
     else:
@@ -100,24 +140,27 @@ def debt_to_income(p: PolicyInput) -> RuleResult:
                                                f"below {percent} of it.", shown)
 
 
-def no_recent_decline(p: PolicyInput) -> RuleResult:
-    if p.declined_until is None:
-        return RuleResult("no_recent_decline", True, "No recent application was declined.",
-                          None)
-    return RuleResult("no_recent_decline", False, f"Your last application was declined "
-                                                  f"recently; you may apply again from "
-                                                  f"{p.declined_until:%Y-%m-%d}.",
-                      p.declined_until.isoformat())
-
-
 RULES: tuple[Callable[[PolicyInput], RuleResult], ...] = (
-    adult, consents, identity_verified, not_block_listed, debt_to_income, no_recent_decline)
+    adult, consents, identity_verified, not_block_listed, debt_to_income)
 
 
-def policy_evaluate(*, profile: CustomerProfile, product, today: date) -> list[RuleResult]:
+def policy_evaluate(*, profile: CustomerProfile, product, today: date,
+                    monthly_income: Decimal | None = None) -> list[RuleResult]:
     """Every rule's result for this applicant and product. `profile` comes from
-    `risk.selectors.applicant`, which read the block list and earlier declines with it."""
+    `risk.selectors.applicant`, which read the block list with it; `monthly_income` is the
+    income the decision uses (the declared one when not given)."""
     facts = PolicyInput(profile=profile, product_code=product.code, today=today,
-                        block_listed=profile.block_listed,
-                        declined_until=profile.declined_until)
+                        block_hit=profile.block_hit,
+                        monthly_income=(profile.monthly_income if monthly_income is None
+                                        else monthly_income))
     return [rule(facts) for rule in RULES]
+
+
+def reasons_for_customer(results: list[RuleResult]) -> list[str]:
+    """The failed rules' sentences as the customer reads them. A block-listed applicant reads
+    only that we cannot offer credit: the other rules' advice would only send them round
+    again."""
+    failed = [r for r in results if not r.passed]
+    if any(r.name == "not_block_listed" for r in failed):
+        return [BLOCKED_FOR_CUSTOMER]
+    return [r.for_customer for r in failed]

@@ -2,7 +2,8 @@
 
 Each process loads a card's champion once and keeps it; every
 `RISK_CHAMPION_RECHECK_SECONDS` it asks the database (one indexed read) whether another
-version has been promoted since, and loads that one if so. No restart is needed."""
+version has been promoted since, and loads that one if so. No restart is needed. The decision
+reads the champion's key with the applicant instead, and passes it in."""
 
 import os
 import threading
@@ -86,15 +87,24 @@ _cache: dict[str, tuple[LoadedModel, float]] = {}
 _lock = threading.Lock()
 
 
-def champion(card: str) -> LoadedModel:
-    """The card's champion, loaded once per process and replaced when another is promoted."""
+_UNKNOWN = object()
+
+
+def champion(card: str, *, current_pk=_UNKNOWN) -> LoadedModel:
+    """The card's champion, loaded once per process and replaced when another is promoted.
+
+    `current_pk`: the champion's primary key (None: there is none) as the caller has just read
+    it; the decision reads it with the applicant (`risk.selectors.applicant`), so it always
+    scores with today's champion and needs no recheck of its own."""
     now = time.monotonic()
     cached = _cache.get(card)
-    if cached and now - cached[1] < settings.RISK_CHAMPION_RECHECK_SECONDS:
+    if (current_pk is _UNKNOWN and cached
+            and now - cached[1] < settings.RISK_CHAMPION_RECHECK_SECONDS):
         return cached[0]
     with _lock:
-        current_pk = (ModelVersion.objects.filter(card=card, status=ModelStatus.CHAMPION)
-                      .values_list("pk", flat=True).first())
+        if current_pk is _UNKNOWN:
+            current_pk = (ModelVersion.objects.filter(card=card, status=ModelStatus.CHAMPION)
+                          .values_list("pk", flat=True).first())
         if current_pk is None:
             _cache.pop(card, None)
             raise NoChampion(f"No {card} model has been promoted to champion yet.")

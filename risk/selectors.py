@@ -1,44 +1,140 @@
 """Reads for the credit decision and its pages."""
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from accounts.models import CustomerProfile, CustomerSignals
 from lending.models import CreditLine, CreditProduct
 
 from .features.application import SIGNAL_COLUMNS
-from .models import BlockListEntry, CreditDecision, DecisionOutcome
+from .models import (
+    BlockListEntry,
+    Card,
+    CreditDecision,
+    IncomeVerification,
+    ModelStatus,
+    ModelVersion,
+)
 
+_BLOCK = BlockListEntry._meta.db_table
+_DECISION = CreditDecision._meta.db_table
+_VERIFICATION = IncomeVerification._meta.db_table
+
+# A block matches the person: their identity number, or the same full name (case and spaces
+# aside) and date of birth, so a new number for the same person is caught too. The number's
+# match is preferred when both kinds of entry exist.
 _APPLICANT_SQL = f"""
 SELECT profile.*, {", ".join(f"signals.{name}" for name in SIGNAL_COLUMNS)},
-       EXISTS (SELECT 1 FROM {BlockListEntry._meta.db_table} blocked
-               WHERE blocked.id_number = profile.id_number AND profile.id_number <> '')
-           AS block_listed,
-       (SELECT MAX(decision.reapply_on) FROM {CreditDecision._meta.db_table} decision
-        WHERE decision.customer_id = profile.user_id AND decision.product_id = %s
-          AND decision.outcome = %s AND decision.reapply_on > %s)
-           AS declined_until
+       blocked.id AS block_entry_id, blocked.id_number AS block_entry_number,
+       blocked.full_name AS block_entry_name, blocked.birth_date AS block_entry_birth_date,
+       blocked.reason AS block_entry_reason,
+       cooling.id AS cooling_decision_id, cooling.outcome AS cooling_outcome,
+       cooling.business_date AS cooling_decided_on, cooling.reapply_on AS cooling_until,
+       previous.id AS previous_decision_id, previous.income_used AS previous_income,
+       verified.id AS verification_id, verified.monthly_income AS verified_income,
+       verified.business_date AS verified_on,
+       CASE WHEN verified.id IS NOT NULL
+                 AND (previous.id IS NULL OR verified.created_at > previous.created_at)
+            THEN 1 ELSE 0 END AS verified_since_previous,
+       (SELECT champion.id FROM {ModelVersion._meta.db_table} champion
+        WHERE champion.card = %s AND champion.status = %s) AS champion_id
 FROM {CustomerProfile._meta.db_table} profile
 LEFT JOIN {CustomerSignals._meta.db_table} signals ON signals.user_id = profile.user_id
+LEFT JOIN {_BLOCK} blocked ON blocked.id = COALESCE(
+    (SELECT entry.id FROM {_BLOCK} entry
+     WHERE profile.id_number <> '' AND entry.id_number = profile.id_number),
+    (SELECT entry.id FROM {_BLOCK} entry
+     WHERE entry.birth_date = profile.birth_date AND entry.full_name <> ''
+       AND UPPER(REPLACE(entry.full_name, ' ', '')) = UPPER(REPLACE(profile.full_name, ' ', ''))
+     ORDER BY entry.id
+     LIMIT 1))
+LEFT JOIN {_DECISION} cooling ON cooling.id = (
+    SELECT decision.id FROM {_DECISION} decision
+    WHERE decision.customer_id = profile.user_id AND decision.product_id = %s
+      AND decision.reapply_on > %s
+    ORDER BY decision.reapply_on DESC, decision.id DESC
+    LIMIT 1)
+LEFT JOIN {_DECISION} previous ON previous.id = (
+    SELECT decision.id FROM {_DECISION} decision
+    WHERE decision.customer_id = profile.user_id AND decision.income_used IS NOT NULL
+    ORDER BY decision.created_at DESC
+    LIMIT 1)
+LEFT JOIN {_VERIFICATION} verified ON verified.id = (
+    SELECT verification.id FROM {_VERIFICATION} verification
+    WHERE verification.customer_id = profile.user_id
+    ORDER BY verification.created_at DESC
+    LIMIT 1)
 WHERE profile.user_id = %s
 """
 
 
+@dataclass(frozen=True)
+class BlockHit:
+    """The block-list entry that matched an applicant, and on what."""
+
+    entry_id: int
+    id_number: str
+    full_name: str
+    birth_date: date | None
+    reason: str
+    by_number: bool
+
+
+@dataclass(frozen=True)
+class CoolingOff:
+    """The decision that keeps the applicant from applying for the product before `until`."""
+
+    decision_id: int
+    outcome: str
+    decided_on: date
+    until: date
+
+
+def _date(value):
+    """SQLite returns a computed or joined date as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _amount(value):
+    """A joined money column: Decimal from PostgreSQL, a number or text from SQLite."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 def applicant(*, customer_id: int, product, today: date) -> CustomerProfile | None:
-    """The applicant's profile carrying, as attributes, their shared signals (the
-    `SIGNAL_COLUMNS`, None where not shared), whether their identity number is block-listed
-    (`block_listed`) and until when an earlier decline stands (`declined_until`).
+    """The applicant's profile carrying, as attributes, everything the decision asks besides:
+
+    - their shared signals (the `SIGNAL_COLUMNS`, None where not shared);
+    - `block_hit`: the block-list entry matching them (`BlockHit`) or None, and `block_listed`;
+    - `cooling_off`: the decision of this product whose cooling-off still stands (`CoolingOff`)
+      or None;
+    - `previous_income`, `previous_decision_id`: the income their last decision (any product)
+      used; `verified_income`, `verified_on`, `verification_id` of their latest income
+      verification and `verified_since_previous`;
+    - `champion_id`: the A-card champion now, so scoring needs no query of its own.
 
     One hand-written query: the decision is on the hot path, and compiling the same read
-    through the ORM (select_related plus two subqueries) took three times as long as running
-    it. The SQL is portable (PostgreSQL and the embedded SQLite)."""
-    params = [product.pk, DecisionOutcome.DECLINED.value, today, customer_id]
+    through the ORM (select_related plus subqueries) took three times as long as running it.
+    The SQL is portable (PostgreSQL and the embedded SQLite)."""
+    params = [Card.APPLICATION.value, ModelStatus.CHAMPION.value, product.pk, today,
+              customer_id]
     found = list(CustomerProfile.objects.raw(_APPLICANT_SQL, params))
     if not found:
         return None
     profile = found[0]
-    profile.block_listed = bool(profile.block_listed)
-    if isinstance(profile.declined_until, str):  # SQLite returns a computed date as text
-        profile.declined_until = date.fromisoformat(profile.declined_until)
+    profile.block_hit = None if profile.block_entry_id is None else BlockHit(
+        entry_id=profile.block_entry_id, id_number=profile.block_entry_number,
+        full_name=profile.block_entry_name, birth_date=_date(profile.block_entry_birth_date),
+        reason=profile.block_entry_reason,
+        by_number=bool(profile.id_number) and profile.block_entry_number == profile.id_number)
+    profile.block_listed = profile.block_hit is not None
+    profile.cooling_off = None if profile.cooling_decision_id is None else CoolingOff(
+        decision_id=profile.cooling_decision_id, outcome=profile.cooling_outcome,
+        decided_on=_date(profile.cooling_decided_on), until=_date(profile.cooling_until))
+    profile.previous_income = _amount(profile.previous_income)
+    profile.verified_income = _amount(profile.verified_income)
+    profile.verified_on = _date(profile.verified_on)
+    profile.verified_since_previous = bool(profile.verified_since_previous)
     return profile
 
 

@@ -15,7 +15,7 @@ from core.calendar import business_date_today
 from core.errors import DomainError
 
 from .forms import ApplyForm
-from .models import DecisionOutcome
+from .models import DecisionOutcome, IncomeBasis
 from .selectors import decision_of_customer, products_open_for_application
 from .services.decisions import credit_decide, credit_offer_accept, offer_expires_on
 
@@ -57,8 +57,13 @@ def decision_detail(request, pk):
         # As many decimals as the rate has: 0.02, 0.05375.
         "daily_rate_percent": (decision.daily_rate * 100).normalize() if approved else None,
         "expires_on": expires_on,
-        "can_accept": (approved and decision.accepted_at is None
+        "can_accept": (approved and decision.accepted_at is None and decision.closed_at is None
                        and business_date_today() <= expires_on),
+        # A block-listed applicant reads that we cannot offer credit, and nothing more.
+        "blocked": decision.block_listed,
+        "income_lowered": (decision.income_basis == IncomeBasis.UNVERIFIED_CHANGE
+                           and decision.income_used is not None
+                           and decision.income_used < decision.income_declared),
     })
 
 

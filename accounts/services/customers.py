@@ -34,8 +34,6 @@ PROFILE_FIELDS = {
 BATCH = 5000
 
 
-
-
 # A customer's age is reckoned on the business date, the platform's clock, never on the wall
 # clock (docs/architecture.md, "Business date").
 def age_on(birth_date: date, day: date) -> int:
@@ -69,8 +67,10 @@ def _amount(value, what):
 
 
 def _identity(id_number: str, birth_date) -> dict:
-    """identity_verified and gender from a well-formed number (`IdNumberInvalid` otherwise).
-    A blank number is allowed: the profile is saved unverified and policy declines credit."""
+    """identity_verified and gender from a well-formed number (`IdNumberInvalid` otherwise:
+    wrong shape, wrong check character, a region that is no region of China, no real birth
+    date). A blank number is allowed: the profile is saved unverified and policy declines
+    credit."""
     if not id_number:
         return {"id_number": "", "identity_verified": False, "gender": Gender.UNSTATED}
     parsed = id_number_parse(id_number)
@@ -85,7 +85,8 @@ def _check_profile(fields, today=None):
     cleaned = dict(fields)
 
     for name, limit in (("full_name", 120), ("city", 80)):
-        value = str(fields.get(name) or "").strip()
+        # Inner runs of spaces made one: the block list matches people by name.
+        value = " ".join(str(fields.get(name) or "").split())
         if not value:
             errors[name] = ["This field is required."]
         elif len(value) > limit:
@@ -137,8 +138,9 @@ def customer_profile_save(*, user, **fields) -> CustomerProfile:
     """Create or replace the customer's profile with every field given, after checking them.
 
     Derived on the way: city_tier from the city, and from the identity number the gender and
-    identity_verified (well-formed, right check character, and born on the date of birth
-    given). A malformed number is a ValidationError on `id_number`."""
+    identity_verified (well-formed, right check character, a real region of GB/T 2260, and
+    born on the date of birth given). A malformed number is a ValidationError on
+    `id_number`."""
     unknown = set(fields) - PROFILE_FIELDS
     missing = PROFILE_FIELDS - set(fields)
     if unknown or missing:

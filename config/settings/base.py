@@ -50,13 +50,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # High up, so that responses made by the middleware below (a bad host's 400) carry it too.
+    "csp.middleware.CSPMiddleware",
+    # Above sessions and CSRF, so that on the way out it sees the cookies they set.
+    "core.middleware.PrivatePagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -175,6 +178,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 OAUTH2_PROVIDER = {
+    # The client-credentials grant only, for partner banks' clients only (accounts.oauth):
+    # oauthlib's server for it has the token, revocation and bearer-token endpoints and no
+    # other grant (no authorization code, refresh token, password or device code).
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.BackendApplicationServer",
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.PartnerOAuth2Validator",
     "SCOPES": {"loans:read": "Read the loans this bank funds"},
     "DEFAULT_SCOPES": ["loans:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
@@ -230,14 +238,120 @@ RISK_MAX_DEBT_TO_INCOME = os.environ.get("RISK_MAX_DEBT_TO_INCOME", "0.5")
 RISK_MAX_DEBT_TO_INCOME_BY_PRODUCT: dict[str, str] = {}
 # Applicants are adults on the business date and no older than this.
 RISK_MAX_AGE = int(os.environ.get("RISK_MAX_AGE", "70"))
-# After a decline, a new application is refused for this many days.
+# After a decline, a new application for the same product is refused for this many days; after
+# an approval, for the second number of days (one open application at a time).
 RISK_REAPPLY_DAYS = int(os.environ.get("RISK_REAPPLY_DAYS", "30"))
+RISK_REAPPLY_AFTER_APPROVAL_DAYS = int(os.environ.get("RISK_REAPPLY_AFTER_APPROVAL_DAYS", "7"))
+# A declared monthly income that moved by more than this share of the figure the customer's
+# last decision used is not believed until an officer verifies it: the decision uses the lower
+# of the two (risk.income).
+RISK_INCOME_CHANGE_RATIO = os.environ.get("RISK_INCOME_CHANGE_RATIO", "0.3")
 # An approved offer can be accepted for this many days after the decision.
 RISK_OFFER_VALID_DAYS = int(os.environ.get("RISK_OFFER_VALID_DAYS", "30"))
 
 # Logins: lockout after repeated failures (django-axes) and session lifetime. ---------------------
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+# Failures count per login name only, wherever they come from: an attacker rotating IP
+# addresses (or user agents) gets no more guesses at one account than from one address. The
+# price: anyone who knows a login name can lock its owner out for the cool-off by typing wrong
+# passwords, and the owner cannot log in meanwhile, not even with the right password. Staff can
+# unlock sooner (README, "Logins"). Not per IP address as well: customers on mobile networks
+# share carrier-grade NAT addresses, and behind a proxy not declared below every client has the
+# proxy's address, so an IP lockout would lock crowds of strangers out at once (axes' warning
+# W006 about that is silenced below). Spraying one password over many names from one address is
+# for a rate limit at the proxy. Names count in any letter case, as logins match them.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.views.login_attempt_name"
+# Minutes a lockout lasts (axes reads a number as hours).
+AXES_COOLOFF_TIME = int(os.environ.get("AXES_COOLOFF_MINUTES", "30")) / 60
+# Tries while locked out are refused without counting: the lockout ends a cool-off after the
+# failure that caused it, however often the owner (or the attacker) tries meanwhile.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login clears the name's failures, so a few typos spread over weeks never add up.
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"  # a page, HTTP 429
+AXES_CLIENT_IP_CALLABLE = "accounts.views.login_client_ip"
+# The client's address in the login records: behind N proxies that each append to
+# X-Forwarded-For (1 behind one TLS-terminating proxy), the entry the outermost proxy wrote; with
+# 0 it is REMOTE_ADDR and the header, which any client can forge, is ignored. The same variable
+# as the API's throttles read.
+LOGIN_TRUSTED_PROXY_COUNT = int(os.environ.get("NUM_PROXIES", "0"))
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "axes.W006"]
+# Who a locked-out customer or one who signed up twice should contact; shown on pages and mail.
+SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "customer service")
+# A session lasts 12 hours from login unless set (seconds), for customers and staff alike;
+# SESSION_EXPIRE_AT_BROWSER_CLOSE=true also ends it when the browser closes (mobile browsers
+# seldom close, so the age is what really bounds it). Django gives a new session key at login.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+# Sign-up links go by e-mail: printed on the console unless a backend is set (production sets
+# SMTP; EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS configure it).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # The partner API's throttles (DRF). -------------------------------------------------------------
+# A rate is "<requests>/<period>", the period second, minute, hour or day. Past a rate the
+# answer is a 429 with Retry-After (docs/partner-api.md, "Rate limits"). API calls count
+# against the OAuth client behind the token (api_client), or against the signed-in user or,
+# with neither, the caller's address (api_user: the public schema). POSTs to /o/token/,
+# /o/revoke_token/ and /o/introspect/ count against the client id they name (oauth_client) and
+# the caller's address (oauth_address), before any secret is checked (accounts.oauth). The
+# counters live in the default cache: Redis when REDIS_URL is set, shared by every process;
+# without it each process counts on its own.
+
+
+def env_rate(name, default):
+    import re
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 60/minute, not {value!r}.")
+    return value
+
+
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "lending.api.throttling.OAuthClientRateThrottle",
+    "lending.api.throttling.UserRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "api_client": env_rate("API_RATE_PER_CLIENT", "60/minute"),
+    "api_user": env_rate("API_RATE_PER_USER", "60/minute"),
+    "oauth_client": env_rate("OAUTH_RATE_PER_CLIENT", "20/minute"),
+    "oauth_address": env_rate("OAUTH_RATE_PER_ADDRESS", "60/minute"),
+}
+# The caller's address for the throttles: with 0, REMOTE_ADDR, and X-Forwarded-For (which any
+# caller can write) is ignored. Behind N reverse proxies that each append to X-Forwarded-For,
+# set N: the address is then the one the outermost proxy saw.
+REST_FRAMEWORK["NUM_PROXIES"] = int(os.environ.get("NUM_PROXIES", "0"))
 
 # Response headers: Content-Security-Policy (django-csp) and caching of private pages. ----------
+# Every page (customer pages, the admin, the API) gets this policy from csp.middleware (django-csp
+# 4.0's format). Scripts, styles, fonts and fetches come from our own origin only: the templates
+# have no inline <script>, no style="" and no on*= handlers, and the Django admin's scripts are
+# files too (it passes its data in data- attributes); tests/test_headers.py checks both. Images
+# may also be data: URLs (the blank favicon in base.html). No plugins, no <base> elsewhere, forms
+# post only to us, and no site may frame a page (clickjacking; X-Frame-Options says it too).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Pages no browser or proxy may store, whoever asks (core.middleware.PrivatePagesMiddleware):
+# URL names, or "namespace:" for all of a namespace. Besides these, every response to a
+# signed-in user, to a request with session data or an Authorization header, or that sets a
+# cookie is `Cache-Control: no-store, private`. Anonymous public pages stay cacheable.
+PRIVATE_URL_NAMES = ["admin:", "oauth2_provider:", "login", "logout", "signup", "signup-confirm"]

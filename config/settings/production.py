@@ -39,6 +39,9 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+# Sign-up links must reach customers' mailboxes, not the console: SMTP (EMAIL_HOST and the
+# others in base.py) unless another backend is named.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 X_FRAME_OPTIONS = "DENY"
 # WhiteNoise serves the collected static files (manage.py collectstatic) from the app server.
 MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]  # noqa: F405

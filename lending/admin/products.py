@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.forms.fields import InvalidJSONInput
 
 from core.admin import reason_field
 from core.audit import actor_user
@@ -11,13 +12,44 @@ from ..services import credit_product_create, credit_product_update
 from ..services.products import PRODUCT_EDITABLE, PRODUCT_FIELDS
 
 
-class ProductChangeForm(forms.ModelForm):
+class ShortJSONField(forms.JSONField):
+    """A product's list of terms or methods as JSON text. Anything longer than such a list can
+    be is refused before it is parsed: deeply nested text makes the JSON parser itself fail."""
+
+    MAX_LENGTH = 1000
+
+    def to_python(self, value):
+        if self._too_long(value):
+            raise forms.ValidationError(
+                "This is far longer than a list of terms or methods can be.", code="too_long")
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        # The refused text is shown again as it was typed, not parsed.
+        if self._too_long(data) and not self.disabled:
+            return InvalidJSONInput(data)
+        return super().bound_data(data, initial)
+
+    def _too_long(self, value):
+        return isinstance(value, str) and len(value) > self.MAX_LENGTH
+
+
+class ProductForm(forms.ModelForm):
+    """A new product's terms. The model's validators (run by the form, as by the services)
+    refuse out-of-bounds values with an error by the field."""
+
+    class Meta:
+        model = CreditProduct
+        fields = [name for name in PRODUCT_FIELDS if name != "is_active"]
+        field_classes = {"allowed_terms": ShortJSONField, "repayment_methods": ShortJSONField}
+
+
+class ProductChangeForm(ProductForm):
     """The product's terms, and why they change: kept on the product's audit chain."""
 
     reason = reason_field("Reason for the change")
 
-    class Meta:
-        model = CreditProduct
+    class Meta(ProductForm.Meta):
         fields = PRODUCT_EDITABLE
 
 
@@ -33,8 +65,7 @@ class CreditProductAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:
-            kwargs["form"] = ProductChangeForm
+        kwargs["form"] = ProductForm if obj is None else ProductChangeForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):

@@ -1,9 +1,33 @@
-"""The catalogue: credit products and their terms."""
+"""The catalogue: credit products and their terms, validated on the model so that the admin's
+forms and the product services (`credit_product_create`, `credit_product_update`, which call
+`full_clean`) refuse the same values with the same field errors."""
 
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from core.money import money_field, rate_field
+
+# The highest APR (percent, IRR method) any product may be capped at. Chinese rules on the
+# all-in cost of consumer credit put the line at 24 % or 36 % depending on the rule and the
+# lender: the Supreme People's Court's private-lending rules of 2015 protected up to 24 % and
+# voided interest above 36 %, the 2017 notice on cash loans holds licensed lenders to that
+# 36 %, and regulators have since steered internet consumer lending to 24 % or less. 36 is the
+# hard ceiling here; each product's own `apr_cap` (24 by default) is where compliance sets the
+# line it actually works to. Changing this constant changes a database check: a migration.
+APR_CEILING = Decimal("36.00")
+# Cash-loan terms offered, in months: a whole number from 1 to this.
+MAX_TERM_MONTHS = 60
+# Days after a due date before an instalment is overdue.
+MAX_GRACE_DAYS = 30
+# Penalty interest (罚息) per day on overdue amounts: 0.1 % a day is 36.5 % a year, the APR
+# ceiling's order; courts do not enforce penalty interest beyond the legal ceiling either.
+MAX_PENALTY_DAILY_RATE = Decimal("0.00100000")
+# A partner bank funds at most 70 % of a loan (the co-lending rules on the bank's own stake).
+MAX_PARTNER_SHARE = Decimal("0.70")
 
 
 class ProductKind(models.TextChoices):
@@ -17,21 +41,87 @@ class RepaymentMethod(models.TextChoices):
     INTEREST_FIRST = "interest_first", "Interest first, principal at the end"
 
 
+def _is_whole_number(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_allowed_terms(value):
+    """A non-empty list of distinct whole numbers of months, 1 to MAX_TERM_MONTHS."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give the terms as a list of months, like [3, 6, 12].",
+                              code="terms_not_a_list")
+    if not all(_is_whole_number(term) and 1 <= term <= MAX_TERM_MONTHS for term in value):
+        raise ValidationError(
+            "Each term is a whole number of months from 1 to %(most)s, like [3, 6, 12].",
+            code="term_out_of_range", params={"most": MAX_TERM_MONTHS})
+    if len(set(value)) != len(value):
+        raise ValidationError("Give each term once.", code="term_repeated")
+
+
+def validate_repayment_methods(value):
+    """A non-empty list of known repayment methods, each once."""
+    known = ", ".join(RepaymentMethod.values)
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give the repayment methods as a list, like "
+                              "[\"equal_instalment\"]; known methods: %(known)s.",
+                              code="methods_not_a_list", params={"known": known})
+    if not all(isinstance(method, str) and method in RepaymentMethod.values
+               for method in value):
+        raise ValidationError("Unknown repayment method; known methods: %(known)s.",
+                              code="method_unknown", params={"known": known})
+    if len(set(value)) != len(value):
+        raise ValidationError("Give each repayment method once.", code="method_repeated")
+
+
+def validate_daily_rate(value):
+    if value is not None and value <= 0:
+        raise ValidationError("A daily rate must be greater than 0.", code="rate_not_positive")
+
+
+def validate_penalty_daily_rate(value):
+    # Zero is allowed: a product may charge no penalty interest at all.
+    if value is not None and not 0 <= value <= MAX_PENALTY_DAILY_RATE:
+        raise ValidationError(
+            "The penalty rate must be from 0 to %(most)s a day.",
+            code="penalty_rate_out_of_range", params={"most": MAX_PENALTY_DAILY_RATE})
+
+
+def validate_apr_cap(value):
+    if value is not None and not 0 < value <= APR_CEILING:
+        raise ValidationError("The APR cap must be greater than 0 and at most %(most)s %%.",
+                              code="apr_cap_out_of_range", params={"most": APR_CEILING})
+
+
+def validate_amount(value):
+    if value is not None and value <= 0:
+        raise ValidationError("An amount must be greater than 0.", code="amount_not_positive")
+
+
 class CreditProduct(models.Model):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=ProductKind.choices)
-    min_daily_rate = rate_field()
-    max_daily_rate = rate_field()
-    penalty_daily_rate = rate_field()
-    allowed_terms = models.JSONField(default=list, help_text="Terms in months, e.g. [3, 6, 12].")
-    repayment_methods = models.JSONField(default=list)
-    grace_days = models.PositiveSmallIntegerField(default=0)
-    min_amount = money_field()
-    max_amount = money_field()
+    min_daily_rate = rate_field(validators=[validate_daily_rate])
+    max_daily_rate = rate_field(validators=[validate_daily_rate])
+    penalty_daily_rate = rate_field(validators=[validate_penalty_daily_rate])
+    allowed_terms = models.JSONField(
+        default=list, validators=[validate_allowed_terms],
+        help_text=f"Terms in months, e.g. [3, 6, 12]: whole numbers from 1 to {MAX_TERM_MONTHS}.")
+    repayment_methods = models.JSONField(
+        default=list, validators=[validate_repayment_methods],
+        help_text="e.g. [\"equal_instalment\", \"equal_principal\"]; known methods: "
+                  + ", ".join(RepaymentMethod.values) + ".")
+    grace_days = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_GRACE_DAYS)],
+        help_text=f"Days after a due date before an instalment is overdue (0 to {MAX_GRACE_DAYS}).")
+    min_amount = money_field(validators=[validate_amount])
+    max_amount = money_field(validators=[validate_amount])
     apr_cap = models.DecimalField(max_digits=6, decimal_places=2, default=24,
-                                  help_text="Largest APR in percent (IRR method).")
-    max_partner_share = rate_field(default="0.70")
+                                  validators=[validate_apr_cap],
+                                  help_text=f"Largest APR in percent (IRR method), above 0 and "
+                                            f"at most {APR_CEILING}.")
+    max_partner_share = rate_field(default="0.70", validators=[
+        MinValueValidator(Decimal("0")), MaxValueValidator(MAX_PARTNER_SHARE)])
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -44,7 +134,27 @@ class CreditProduct(models.Model):
             models.CheckConstraint(condition=Q(max_partner_share__gte=0,
                                                max_partner_share__lte="0.70"),
                                    name="product_partner_share_at_most_70pc"),
+            models.CheckConstraint(condition=Q(apr_cap__gt=0, apr_cap__lte=APR_CEILING),
+                                   name="product_apr_cap_in_range"),
+            models.CheckConstraint(condition=Q(penalty_daily_rate__gte=0,
+                                               penalty_daily_rate__lte=MAX_PENALTY_DAILY_RATE),
+                                   name="product_penalty_rate_in_range"),
+            models.CheckConstraint(condition=Q(grace_days__lte=MAX_GRACE_DAYS),
+                                   name="product_grace_days_in_range"),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The bounds that involve two fields, as errors on the field an officer would fix. (A
+        field that failed its own checks may still hold what was given: compared only once
+        both are numbers.)"""
+        errors = {}
+        for low_name, high_name, what in (("min_daily_rate", "max_daily_rate", "daily rate"),
+                                          ("min_amount", "max_amount", "amount")):
+            low, high = getattr(self, low_name), getattr(self, high_name)
+            if isinstance(low, Decimal | int) and isinstance(high, Decimal | int) and high < low:
+                errors[high_name] = f"The maximum {what} is below the minimum."
+        if errors:
+            raise ValidationError(errors)

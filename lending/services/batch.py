@@ -52,7 +52,10 @@ from .origination import (
 )
 from .repayment import (
     STATE_FIELDS,
+    Income,
+    funder_income_parts,
     funder_principal_parts,
+    income_repaid_before,
     instalment_state,
     instalments_apply,
     repayment_audit_payload,
@@ -197,6 +200,9 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
                  .filter(pk__in=list(wanted), status=LoanStatus.ACTIVE).order_by("pk")}
         instalments = _instalment_rows(loans)
         fundings = _funding_rows(loans)
+        # One payment per loan in a batch: what the loan's earlier payments took, as
+        # `loan_repay` reads it, so the banks' shares are rounded cumulatively the same way.
+        income_before = income_repaid_before(loans)
         line_paid = defaultdict(lambda: ZERO)
         changed_instalments, repayments, booked = [], [], []
         for loan_id, loan in loans.items():
@@ -208,6 +214,8 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
             allocation = allocate_payment(states, amount, today, loan.daily_rate)
             changed_instalments += instalments_apply(instalments[loan_id], allocation, today)
             parts = funder_principal_parts(fundings[loan_id], loan, allocation.principal)
+            income_parts = funder_income_parts(fundings[loan_id],
+                                               income_before.get(loan_id, Income()), allocation)
             for f in fundings[loan_id]:
                 f.outstanding_principal -= parts[f.pk]
             loan.outstanding_principal -= allocation.principal
@@ -220,11 +228,11 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
                 loan_id=loan_id, amount=amount, principal=allocation.principal,
                 interest=allocation.interest, fee=allocation.fee, penalty=allocation.penalty,
                 paid_on=today))
-            booked.append((loan, allocation, parts))
+            booked.append((loan, allocation, parts, income_parts))
         columns = STATE_FIELDS[1:] + ["status", "paid_on"]
         rows_update(Instalment, columns, [tuple(getattr(i, c) for c in columns) + (i.pk,)
                                           for i in changed_instalments])
-        paid_loans = [loan for loan, _a, _p in booked]
+        paid_loans = [loan for loan, *_rest in booked]
         rows_update(LoanFunding, ["outstanding_principal"],
                     [(f.outstanding_principal, f.pk) for loan in paid_loans
                      for f in fundings[loan.pk]])
@@ -237,16 +245,17 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
                      for line_id, amount in sorted(line_paid.items())])
         repayments = Repayment.objects.bulk_create(repayments, batch_size=BATCH)
         journal = JournalBatch(today)
-        for repayment, (loan, allocation, parts) in zip(repayments, booked, strict=True):
+        for repayment, (loan, allocation, parts, income_parts) in zip(repayments, booked,
+                                                                       strict=True):
             journal.add(kind="repayment", loan_id=loan.pk,
-                        legs=repayment_legs(allocation, fundings[loan.pk], parts),
+                        legs=repayment_legs(allocation, fundings[loan.pk], parts, income_parts),
                         memo=f"Repayment {repayment.pk} on loan {loan.pk}")
         journal.post()
         audit_events_append_many(
             AuditDraft(actor=actor_of_scope(wanted[loan.pk].scope), action="loan.repay",
                        subject_kind="loan", subject_id=loan.pk,
                        payload=repayment_audit_payload(repayment, loan))
-            for repayment, (loan, _a, _p) in zip(repayments, booked, strict=True))
+            for repayment, (loan, *_rest) in zip(repayments, booked, strict=True))
         idempotency_records_store_many(
             (wanted[r.loan_id].scope, wanted[r.loan_id].idempotency_key,
              {"loan": r.loan_id, "amount": str(r.amount)}, {"repayment_id": r.pk})

@@ -1,8 +1,12 @@
+"""Products and partner banks. A product's terms are validated on the model (`full_clean`):
+a value out of bounds is a Django `ValidationError` keyed by its field, as the admin shows it."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import PartnerBank
 from core.audit import audit_event_append
+from core.errors import InvalidAmount
 from core.money import to_decimal, to_money
 
 from ..errors import LendingError
@@ -37,18 +41,12 @@ def credit_product_create(*, code, name, kind, min_daily_rate, max_daily_rate,
                           min_amount, max_amount, apr_cap, max_partner_share, actor,
                           is_active=True) -> CreditProduct:
     """A product; `is_active` says whether customers may apply for it."""
-    product = CreditProduct(
-        code=code, name=name, kind=kind,
-        min_daily_rate=to_decimal(min_daily_rate, what="minimum daily rate"),
-        max_daily_rate=to_decimal(max_daily_rate, what="maximum daily rate"),
-        penalty_daily_rate=to_decimal(penalty_daily_rate, what="penalty daily rate"),
-        allowed_terms=sorted(allowed_terms), repayment_methods=list(repayment_methods),
-        grace_days=grace_days, min_amount=to_money(min_amount, what="minimum amount"),
-        max_amount=to_money(max_amount, what="maximum amount"),
-        apr_cap=to_decimal(apr_cap, what="APR cap"),
-        max_partner_share=to_decimal(max_partner_share, what="largest partner share"),
-        is_active=is_active,
-    )
+    given = {"min_daily_rate": min_daily_rate, "max_daily_rate": max_daily_rate,
+             "penalty_daily_rate": penalty_daily_rate, "allowed_terms": allowed_terms,
+             "repayment_methods": repayment_methods, "min_amount": min_amount,
+             "max_amount": max_amount, "apr_cap": apr_cap, "max_partner_share": max_partner_share}
+    product = CreditProduct(code=code, name=name, kind=kind, grace_days=grace_days,
+                            is_active=is_active, **_product_values(given))
     product.full_clean()
     with transaction.atomic():
         product.save()
@@ -71,8 +69,8 @@ def credit_product_update(*, product_id, changes: dict, reason: str, actor) -> C
     with transaction.atomic():
         product = CreditProduct.objects.select_for_update().get(pk=product_id)
         before = {name: getattr(product, name) for name in changes}
-        for name, value in changes.items():
-            setattr(product, name, _product_value(name, value))
+        for name, value in _product_values(changes).items():
+            setattr(product, name, value)
         product.full_clean()
         changed = {name: [before[name], getattr(product, name)] for name in changes
                    if before[name] != getattr(product, name)}
@@ -84,12 +82,39 @@ def credit_product_update(*, product_id, changes: dict, reason: str, actor) -> C
     return product
 
 
+RATE_FIELDS = ("min_daily_rate", "max_daily_rate", "penalty_daily_rate", "apr_cap",
+               "max_partner_share")
+AMOUNT_FIELDS = ("min_amount", "max_amount")
+
+
+def _product_values(given: dict) -> dict:
+    """The given values as the product stores them: numbers parsed as Decimal (never float),
+    terms sorted. Every refusal is a ValidationError on its field; what cannot be parsed is
+    refused here, what is out of bounds by the model's validators (`full_clean`)."""
+    values, errors = {}, {}
+    for name, value in given.items():
+        try:
+            values[name] = _product_value(name, value)
+        except InvalidAmount as error:
+            errors[name] = str(error)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 def _product_value(name, value):
-    if name in ("min_daily_rate", "max_daily_rate", "penalty_daily_rate", "apr_cap",
-                "max_partner_share"):
-        return to_decimal(value, what=name.replace("_", " "))
-    if name == "allowed_terms":
-        if not isinstance(value, list):
-            raise ValidationError({name: "Give the terms as a list of months."})
-        return sorted(value)
+    what = name.replace("_", " ")
+    if name in RATE_FIELDS:
+        return to_decimal(value, what=what)
+    if name in AMOUNT_FIELDS:
+        return to_money(value, what=what)
+    if name == "allowed_terms" and isinstance(value, list | tuple):
+        # Sorted when they are whole numbers; anything else is left for the model's validator
+        # to name (sorting ["x", 3] would fail on its own).
+        value = list(value)
+        if all(isinstance(term, int) and not isinstance(term, bool) for term in value):
+            return sorted(value)
+        return value
+    if name == "repayment_methods" and isinstance(value, tuple):
+        return list(value)
     return value

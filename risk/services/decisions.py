@@ -3,11 +3,12 @@
 `credit_decide` is the one decision service: the apply page, the API and the demo seeding all
 call it. It reads a handful of rows, scores one row with the champion already in memory, and
 writes one record that explains the decision on its own: the inputs exactly as the model saw
-them, every rule's result, the model version, probability, grade, offer and reasons."""
+them, the monthly income it used and why, every rule's result, the model version, probability,
+grade, offer and reasons."""
 
 import math
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,11 +29,12 @@ from ..features.application import (
     application_columns_of,
     application_matrix,
 )
+from ..income import income_to_use
 from ..models import CreditDecision, DecisionOutcome
-from ..policy import policy_evaluate
+from ..policy import policy_evaluate, reasons_for_customer
 from ..pricing import APR_CAP_UNREACHABLE, RISK_TOO_HIGH, PricingDeclined, offer_for
 from ..scoring import LoadedModel, champion
-from ..selectors import applicant
+from ..selectors import CoolingOff, applicant
 
 REASONS_SHOWN = 3
 FEATURES_BY_NAME = {f.name: f for f in APPLICATION_FEATURES}
@@ -49,9 +51,10 @@ def reasons_from_contributions(contributions: dict[str, float], *, raising: bool
             for _, name in pushes]
 
 
-def _serving_model() -> LoadedModel:
-    """The A-card champion, refused unless it was trained on today's feature definitions."""
-    model = champion("application")
+def _serving_model(champion_pk) -> LoadedModel:
+    """The A-card champion, refused unless it was trained on today's feature definitions.
+    `champion_pk` is the champion as the applicant read found it."""
+    model = champion("application", current_pk=champion_pk)
     if (model.version.feature_hash != APPLICATION_FEATURES_HASH
             or list(model.feature_names) != list(APPLICATION_FEATURE_NAMES)):
         raise RiskError(f"The champion {model.version} was trained on other feature definitions "
@@ -60,39 +63,75 @@ def _serving_model() -> LoadedModel:
     return model
 
 
-def _reapply_on(policy_results, today):
-    """A decline may be followed by a new application after RISK_REAPPLY_DAYS; an application
-    refused only because of an earlier decline keeps that decline's date."""
-    failed = [r for r in policy_results if not r.passed]
-    if failed and all(r.name == "no_recent_decline" for r in failed):
-        return date.fromisoformat(failed[0].value)
-    return today + timedelta(days=settings.RISK_REAPPLY_DAYS)
+def _cooling_off_refusal(cooling: CoolingOff, product) -> RiskError:
+    """The apply page's message when an earlier decision's cooling-off still stands."""
+    if cooling.outcome == DecisionOutcome.APPROVED:
+        what = (f"You were approved for {product.name} on {cooling.decided_on:%Y-%m-%d} "
+                f"(decision #{cooling.decision_id}); your offer is on its page")
+    else:
+        what = (f"Your last application for {product.name} was declined on "
+                f"{cooling.decided_on:%Y-%m-%d}")
+    return RiskError(f"{what}. You may apply again from {cooling.until:%Y-%m-%d}.")
+
+
+def _reapply_on(outcome, today, *, priced_out=False):
+    """The cooling-off every decision starts: RISK_REAPPLY_AFTER_APPROVAL_DAYS after an approval,
+    RISK_REAPPLY_DAYS after a decline. A decline because the product's price cap cannot be met
+    is not the applicant's doing: they may try again at once."""
+    if priced_out:
+        return today
+    days = (settings.RISK_REAPPLY_AFTER_APPROVAL_DAYS if outcome == DecisionOutcome.APPROVED
+            else settings.RISK_REAPPLY_DAYS)
+    return today + timedelta(days=days)
 
 
 def credit_decide(*, customer, product) -> CreditDecision:
     """Decide on this customer's application for this product and record the decision.
 
-    Policy rules first (a failure declines without scoring); then the champion's probability
-    of default on the application features, built by the same code that built its training
-    rows; grade; limit and price; reasons. Raises RiskError, recording nothing, when there is
-    no profile, no usable champion, or the product is closed."""
+    One decision per customer at a time: the customer's row is locked first (as accepting an
+    offer locks it), so a burst of applications is decided one after another, and every
+    application after the first meets that decision's cooling-off and is refused, recording
+    nothing. Then policy rules (a failure declines without scoring), on the monthly income
+    `risk.income` chooses; then the champion's probability of default on the application
+    features, built by the same code that built its training rows; grade; limit and price;
+    reasons. Raises RiskError, recording nothing, when there is no profile, a cooling-off
+    stands, there is no usable champion, or the product is closed."""
     started = time.perf_counter()
     today = business_date_today()
     if not product.is_active:
         raise RiskError("This product is not open for applications.")
-    profile = applicant(customer_id=customer.pk, product=product, today=today)
-    if profile is None:
-        raise RiskError("Fill in your profile before applying for credit.")
+    with transaction.atomic(durable=True):
+        # Locks: the customer, then the audit chain head (in audit_event_append).
+        list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+        profile = applicant(customer_id=customer.pk, product=product, today=today)
+        if profile is None:
+            raise RiskError("Fill in your profile before applying for credit.")
+        if profile.cooling_off is not None:
+            raise _cooling_off_refusal(profile.cooling_off, product)
+        return _decide(started, customer, product, today, profile)
 
-    results = policy_evaluate(profile=profile, product=product, today=today)
+
+def _decide(started, customer, product, today, profile) -> CreditDecision:
+    income = income_to_use(
+        declared=profile.monthly_income, previous=profile.previous_income,
+        previous_decision=profile.previous_decision_id, verified=profile.verified_income,
+        verified_on=profile.verified_on, verification=profile.verification_id,
+        verified_since_previous=profile.verified_since_previous)
+    # From here on the profile carries the income the decision uses, so the rules, the model's
+    # features and the limit all read the one figure the record keeps.
+    profile.monthly_income = income.used
+    results = policy_evaluate(profile=profile, product=product, today=today,
+                              monthly_income=income.used)
     record = {"customer": customer, "product": product, "business_date": today,
-              "policy_results": [r.as_dict() for r in results]}
+              "policy_results": [r.as_dict() for r in results],
+              "income_declared": income.declared, "income_used": income.used,
+              "income_basis": income.basis, "income_note": income.note}
     if not all(r.passed for r in results):
         return _record(started, **record, outcome=DecisionOutcome.DECLINED, inputs={},
-                       reasons=[r.reason for r in results if not r.passed],
-                       reapply_on=_reapply_on(results, today))
+                       reasons=reasons_for_customer(results),
+                       reapply_on=_reapply_on(DecisionOutcome.DECLINED, today))
 
-    model = _serving_model()
+    model = _serving_model(profile.champion_id)
     row = application_matrix(application_columns_of(profile), today)
     probabilities, pushes = model.probabilities_and_contributions(row)
     probability = Decimal(f"{float(probabilities[0]):.6f}")
@@ -106,39 +145,41 @@ def credit_decide(*, customer, product) -> CreditDecision:
         inputs={name: None if math.isnan(value) else float(value)
                 for name, value in zip(APPLICATION_FEATURE_NAMES, row[0].tolist(), strict=True)})
     try:
-        offer = offer_for(grade, profile.monthly_income, product, today)
+        offer = offer_for(grade, income.used, product, today)
     except PricingDeclined as declined:
         reason = str(declined)
         if reason == RISK_TOO_HIGH:
             reasons = reasons_from_contributions(contributions, raising=True) or [reason]
         else:
             reasons = [reason]
-        # The product's price, not the applicant, stands in the way: they may try any time.
-        reapply_on = today if reason == APR_CAP_UNREACHABLE else (
-            today + timedelta(days=settings.RISK_REAPPLY_DAYS))
         return _record(started, **record, outcome=DecisionOutcome.DECLINED, reasons=reasons,
-                       reapply_on=reapply_on)
+                       reapply_on=_reapply_on(DecisionOutcome.DECLINED, today,
+                                              priced_out=reason == APR_CAP_UNREACHABLE))
     return _record(started, **record, outcome=DecisionOutcome.APPROVED,
                    credit_limit=offer.credit_limit, daily_rate=offer.daily_rate, apr=offer.apr,
-                   reasons=reasons_from_contributions(contributions, raising=False))
+                   reasons=reasons_from_contributions(contributions, raising=False),
+                   reapply_on=_reapply_on(DecisionOutcome.APPROVED, today))
 
 
 def _record(started, **fields) -> CreditDecision:
+    """Inside credit_decide's transaction: the record and its audit event."""
     # The time taken is everything up to the record's own INSERT.
     elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
-    with transaction.atomic():
-        decision = CreditDecision.objects.create(**fields, elapsed_ms=elapsed_ms)
-        model = decision.model_version
-        audit_event_append(
-            actor=actor_user(decision.customer), action="decision.make", subject_kind="customer",
-            subject_id=decision.customer_id,
-            payload={"decision": decision.pk, "product": decision.product.code,
-                     "outcome": decision.outcome, "grade": decision.grade,
-                     "probability_of_default": decision.probability_of_default,
-                     "model": f"{model.card} v{model.version}" if model else None,
-                     "credit_limit": decision.credit_limit, "daily_rate": decision.daily_rate,
-                     "apr": decision.apr, "reasons": decision.reasons,
-                     "business_date": decision.business_date})
+    decision = CreditDecision.objects.create(**fields, elapsed_ms=elapsed_ms)
+    model = decision.model_version
+    audit_event_append(
+        actor=actor_user(decision.customer), action="decision.make", subject_kind="customer",
+        subject_id=decision.customer_id,
+        payload={"decision": decision.pk, "product": decision.product.code,
+                 "outcome": decision.outcome, "grade": decision.grade,
+                 "probability_of_default": decision.probability_of_default,
+                 "model": f"{model.card} v{model.version}" if model else None,
+                 "credit_limit": decision.credit_limit, "daily_rate": decision.daily_rate,
+                 "apr": decision.apr, "reasons": decision.reasons,
+                 "income_declared": decision.income_declared,
+                 "income_used": decision.income_used, "income_basis": decision.income_basis,
+                 "reapply_on": decision.reapply_on,
+                 "business_date": decision.business_date})
     return decision
 
 
@@ -148,12 +189,14 @@ def offer_expires_on(decision: CreditDecision):
 
 def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
     """Accept the customer's own approved offer: open the product's line with the offered limit
-    and rate, or raise an existing line to it (a raise never lowers) and set its rate.
+    and rate, or raise an existing line to it (a raise never lowers) and set its rate. Every
+    other open offer of the customer is closed in the same act, so no later acceptance can put
+    another decision's limit or rate on a line; a closed offer is refused.
 
     Idempotent: accepting again returns the same line and changes nothing."""
     with transaction.atomic(durable=True):
-        # One customer's acceptances run one at a time, so two offers for the same product
-        # can never both open a line. Locks: customer, decision, line (inside the services).
+        # One customer's acceptances (and decisions) run one at a time, so two offers can
+        # never both be accepted. Locks: customer, decisions, line (inside the services).
         list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
         decision = (CreditDecision.objects.select_for_update(of=("self",))
                     .select_related("product", "line")
@@ -164,10 +207,24 @@ def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
             return decision.line
         if decision.outcome != DecisionOutcome.APPROVED:
             raise RiskError("Only an approved offer can be accepted.")
+        if decision.closed_at is not None:
+            raise RiskError(f"This offer was closed when you accepted offer "
+                            f"#{decision.closed_by_id}; apply again for a new decision.")
         today = business_date_today()
         if today > offer_expires_on(decision):
             raise RiskError(f"This offer expired on {offer_expires_on(decision):%Y-%m-%d}; "
                             f"apply again for a new decision.")
+        # Every other open offer of the customer closes now (the customer's lock keeps new
+        # ones from appearing meanwhile).
+        now = timezone.now()
+        others = (CreditDecision.objects.filter(customer=customer,
+                                                outcome=DecisionOutcome.APPROVED,
+                                                accepted_at__isnull=True, closed_at__isnull=True)
+                  .exclude(pk=decision.pk))
+        closed = sorted(others.values_list("pk", flat=True))
+        if closed:
+            CreditDecision.objects.filter(pk__in=closed).update(closed_at=now,
+                                                                 closed_by=decision)
         line = CreditLine.objects.filter(customer=customer, product=decision.product).first()
         customer_actor = actor_user(customer)
         if line is None:
@@ -183,12 +240,13 @@ def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
                                     daily_rate=decision.daily_rate,
                                     reason=f"credit decision {decision.pk}",
                                     actor=customer_actor)
-        decision.accepted_at = timezone.now()
+        decision.accepted_at = now
         decision.line = line
         decision.save(update_fields=["accepted_at", "line"])
         audit_event_append(actor=customer_actor, action="decision.accept",
                            subject_kind="customer", subject_id=customer.pk,
                            payload={"decision": decision.pk, "line": line.pk,
                                     "credit_limit": decision.credit_limit,
-                                    "daily_rate": decision.daily_rate})
+                                    "daily_rate": decision.daily_rate,
+                                    "offers_closed": closed})
     return line

@@ -1,9 +1,11 @@
 """Sign-up, log-in, log-out and the profile page, and the customer services behind them."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -13,6 +15,7 @@ from accounts.identity import (
     id_number_check_character,
     id_number_make,
     id_number_parse,
+    region_name,
 )
 from accounts.models import CustomerProfile, User
 from accounts.services import customer_profile_save, customer_sign_up
@@ -29,9 +32,21 @@ def business_day(reference_data):
     set_business_date(BUSINESS_DAY)
 
 
-def sign_up_form(**overrides):
-    return {"username": "lin.wei", "email": "lin.wei@example.com", "password": PASSWORD,
-            "password_again": PASSWORD, **overrides}
+def password_form(**overrides):
+    return {"password": PASSWORD, "password_again": PASSWORD, **overrides}
+
+
+def sign_up_link(client, email="lin.wei@example.com"):
+    """Step 1 of signing up; the path of the link in the e-mail it sends."""
+    response = client.post(reverse("signup"), {"email": email})
+    assert response.status_code == 200
+    assert "Check your e-mail" in response.content.decode()
+    return re.search(r"http://testserver(/signup/confirm/\S+/)", mail.outbox[-1].body)[1]
+
+
+def sign_up(client, email="lin.wei@example.com", **overrides):
+    """Both steps: the address, then the password on the e-mailed link's page."""
+    return client.post(sign_up_link(client, email), password_form(**overrides))
 
 
 # Lin Wei's number: born 1990-05-17, sequence 123 (odd: a man).
@@ -58,12 +73,18 @@ def profile_fields(**overrides):
 def test_sign_up_then_profile_then_dashboard(client):
     page = client.get(reverse("signup"))
     assert page.status_code == 200
-    assert b'name="password_again"' in page.content
+    assert b'name="email"' in page.content
 
-    response = client.post(reverse("signup"), sign_up_form())
+    link = sign_up_link(client)
+    assert mail.outbox[-1].to == ["lin.wei@example.com"]
+    page = client.get(link)
+    assert page.status_code == 200
+    assert b'name="password_again"' in page.content
+    assert not User.objects.exists()
+    response = client.post(link, password_form())
     assert response.status_code == 302
     assert response.url == reverse("profile")
-    user = User.objects.get(username="lin.wei")
+    user = User.objects.get(username="lin.wei@example.com")
     assert user.email == "lin.wei@example.com"
     assert user.check_password(PASSWORD)
 
@@ -89,43 +110,52 @@ def test_sign_up_then_profile_then_dashboard(client):
 
 
 def test_a_new_customer_without_profile_is_asked_for_one(client):
-    client.post(reverse("signup"), sign_up_form())
+    sign_up(client)
     dashboard = client.get(reverse("dashboard")).content.decode()
     assert "Fill in your profile" in dashboard
     assert "You have no credit line yet." in dashboard
+
+
+@pytest.mark.parametrize("email, message", [
+    ("not-an-address", "Enter a valid email address."),
+    ("", "This field is required."),
+    ("o'brien@example.com", "it may hold only letters, digits and @ . + - _"),
+])
+def test_a_bad_address_is_a_form_message_and_sends_nothing(client, email, message):
+    response = client.post(reverse("signup"), {"email": email})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not mail.outbox
+    assert not User.objects.exists()
 
 
 @pytest.mark.parametrize("overrides, message", [
     ({"password_again": "Tangerine-kite-43"}, "The two passwords differ."),
     ({"password": "12345678", "password_again": "12345678"}, "This password is too common."),
     ({"password": "Ab1-x", "password_again": "Ab1-x"}, "This password is too short."),
-    ({"password": "lin.wei.lin", "password_again": "lin.wei.lin"},
+    ({"password": "linwei-example", "password_again": "linwei-example"},
      "The password is too similar to the username."),
-    ({"email": "not-an-address"}, "Enter a valid email address."),
-    ({"email": ""}, "This field is required."),
-    ({"username": "bad name!"}, "Enter a valid username."),
 ])
 def test_sign_up_shows_what_is_wrong_and_creates_no_user(client, overrides, message):
-    response = client.post(reverse("signup"), sign_up_form(**overrides))
+    response = sign_up(client, **overrides)
     assert response.status_code == 200
     assert message in response.content.decode()
-    assert not User.objects.filter(username=overrides.get("username", "lin.wei")).exists()
+    assert not User.objects.exists()
     assert "_auth_user_id" not in client.session
 
 
-def test_a_weak_password_and_a_bad_email_are_reported_together(client):
-    response = client.post(reverse("signup"), sign_up_form(
-        email="nope", password="12345678", password_again="12345678"))
-    page = response.content.decode()
-    assert "Enter a valid email address." in page
+def test_every_password_problem_is_reported_at_once(client):
+    page = sign_up(client, password="12345678", password_again="12345678").content.decode()
+    assert "This password is too common." in page
     assert "This password is entirely numeric." in page
 
 
-def test_sign_up_refuses_a_taken_username_whatever_its_case(client):
-    UserFactory(username="Lin.Wei")
-    response = client.post(reverse("signup"), sign_up_form())
-    assert "That username is taken." in response.content.decode()
-    assert User.objects.filter(username__iexact="lin.wei").count() == 1
+def test_signing_up_with_a_taken_address_in_any_case_makes_no_account(client):
+    UserFactory(username="Lin.Wei@Example.com")
+    response = client.post(reverse("signup"), {"email": "lin.wei@example.com"})
+    assert "Check your e-mail" in response.content.decode()
+    assert "already an account for this address" in mail.outbox[-1].body
+    assert User.objects.count() == 1
 
 
 def test_log_in_through_the_login_page_and_log_out_with_a_post(client):
@@ -203,6 +233,12 @@ def test_the_profile_page_shows_the_saved_profile_for_editing(client):
     ({"id_number": id_number_make(region="330106", birth_date=date(1991, 5, 17),
                                   sequence=123)},
      "belongs to someone born on 1991-05-17, not on the date of birth you gave"),
+    # A right check character and birth date, but a region that is no region of China: never
+    # listed at all, or made-up county digits under a real prefecture (杭州, 3301).
+    ({"id_number": "99999919900517123" + id_number_check_character("99999919900517123")},
+     "begins with 999999, which is not the code of any county or city of China"),
+    ({"id_number": "33019919900517123" + id_number_check_character("33019919900517123")},
+     "begins with 330199, which is not the code of any county or city of China"),
 ])
 def test_bad_profile_input_is_a_form_message_and_saves_nothing(client, overrides, message):
     client.force_login(UserFactory())
@@ -322,6 +358,41 @@ def test_the_standard_example_number_is_well_formed():
 def test_malformed_numbers_say_why(number, message):
     with pytest.raises(IdNumberInvalid, match=message):
         id_number_parse(number)
+
+
+def test_a_region_that_does_not_exist_is_refused_by_the_service_too():
+    number = "00000019900517123" + id_number_check_character("00000019900517123")
+    with pytest.raises(IdNumberInvalid, match="begins with 000000"):
+        id_number_parse(number)
+    with pytest.raises(ValidationError) as refused:
+        customer_profile_save(user=UserFactory(), **profile_fields(id_number=number))
+    assert "not the code of any county or city of China" in \
+        refused.value.message_dict["id_number"][0]
+    assert not CustomerProfile.objects.exists()
+
+
+@pytest.mark.parametrize("region, name", [
+    # The demo's, the simulator's and the tests' regions.
+    ("310101", "黄浦区"), ("330106", "西湖区"), ("320302", "鼓楼区"), ("330523", "安吉县"),
+    ("110105", "朝阳区"), ("110101", "东城区"),
+    # Abolished since, still on real cards: 崇文区 (merged in 2010), 上海 南市区 (2000).
+    ("110103", "崇文区"), ("310102", "南市区"),
+    # A city without counties issues under its own code.
+    ("441900", "东莞市"),
+])
+def test_current_and_abolished_regions_are_real(region, name):
+    assert region_name(region) == name
+    number = id_number_make(region=region, birth_date=date(1990, 5, 17), sequence=123)
+    assert id_number_parse(number).region == region
+    profile = customer_profile_save(user=UserFactory(), **profile_fields(id_number=number))
+    assert profile.identity_verified
+
+
+@pytest.mark.parametrize("region", ["110000", "999999", "330199", "000000"])
+def test_a_province_or_a_made_up_code_is_no_region(region):
+    assert region_name(region) is None
+    with pytest.raises(ValueError, match="not a region code"):
+        id_number_make(region=region, birth_date=date(1990, 5, 17), sequence=1)
 
 
 def test_a_number_born_on_another_day_is_saved_unverified_with_its_gender():

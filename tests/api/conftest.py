@@ -3,6 +3,7 @@
 import base64
 from datetime import date
 from urllib.parse import quote, urlencode
+from uuid import uuid4
 
 import pytest
 from rest_framework.test import APIClient
@@ -14,6 +15,26 @@ from tests.factories import CreditLineFactory, ProfileFactory, partner_bank, set
 CUSTOMER_NAME = "Zhang Wei"
 CUSTOMER_USERNAME = "zhangwei88"
 CUSTOMER_EMAIL = "zhang.wei@example.cn"
+
+
+@pytest.fixture(autouse=True)
+def throttle_counters_of_this_test(settings):
+    """Each test counts its requests from zero. The throttles keep their counters in the
+    default cache (Redis when REDIS_URL is set), so each test gets a key prefix of its own:
+    flushing the Redis database instead would also drop what Celery keeps there."""
+    settings.CACHES = {alias: {**config, "KEY_PREFIX": f"test-{uuid4().hex}"}
+                       for alias, config in settings.CACHES.items()}
+
+
+@pytest.fixture
+def throttle_rates(settings):
+    """Sets throttle rates for this test, e.g. `throttle_rates(api_client="3/minute")`; the
+    throttles read them when they are made (accounts.oauth.SettingsRateMixin)."""
+    def set_rates(**rates):
+        framework = settings.REST_FRAMEWORK
+        settings.REST_FRAMEWORK = {**framework, "DEFAULT_THROTTLE_RATES": {
+            **framework.get("DEFAULT_THROTTLE_RATES", {}), **rates}}
+    return set_rates
 
 
 def basic_auth(client_id, client_secret):

@@ -1,6 +1,7 @@
 """GET /api/v1/loans/ and /api/v1/loans/<id>/: a bank's own loans, filtered and paged."""
 
 import base64
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -117,6 +118,16 @@ def test_the_status_filter_offers_every_loan_status(bank_a, api_as, loans):
     ("page_size=abc", "page_size", "whole number"),
     ("page_size=0", "page_size", "whole number"),
     ("page_size=-5", "page_size", "whole number"),
+    # str.isdigit() is true of these, and int() refused them: each was a 500.
+    ("page_size=²", "page_size", "whole number"),
+    ("page_size=①", "page_size", "whole number"),
+    # int() reads these, but they are not what the docs call a whole number.
+    ("page_size=٣", "page_size", "whole number"),
+    ("page_size=%EF%BC%95", "page_size", "whole number"),  # a full-width 5
+    ("page_size=1.5", "page_size", "whole number"),
+    ("page_size=%205", "page_size", "whole number"),
+    ("page_size=", "page_size", "whole number"),
+    ("page_size=000", "page_size", "whole number"),
 ])
 def test_a_bad_parameter_is_a_400_with_the_reason(bank_a, api_as, loans, query, parameter,
                                                  reason):
@@ -142,16 +153,41 @@ def test_pages_follow_the_next_cursor_to_the_end(bank_a, api_as, loans):
     assert "cursor=" in second["previous"]
 
 
-def test_a_page_size_above_the_maximum_is_capped(bank_a, api_as, loans):
-    body = api_as(bank_a).get(f"{LOANS}?page_size=100000").json()
-    assert len(body["results"]) == 3
+@pytest.mark.parametrize("page_size", ["100000", "0002", "9" * 5000])
+def test_a_page_size_above_the_maximum_is_capped(bank_a, api_as, loans, page_size):
+    # 5000 digits are more than int() reads (4300): that was a 500.
+    response = api_as(bank_a).get(f"{LOANS}?page_size={page_size}")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == (2 if page_size == "0002" else 3)
 
 
-def test_a_forged_cursor_is_refused(bank_a, api_as, loans):
-    forged = base64.b64encode(b"o=many").decode()
+@pytest.mark.parametrize("decoded", [
+    b"o=many",
+    b"r=2.5",
+    b"\xff\xfe",
+    # A position that is not an id went to the query as it was: each of these was a 500.
+    b"p=abc",
+    b"p=1%00",
+    b"p=1e3",
+    b"p=%D9%A3",  # an Arabic-Indic 3, which int() reads
+    b"p=-5",
+    b"p=",
+    b"o=1&r=1&p=" + b"9" * 5000,
+])
+def test_a_forged_cursor_is_a_404(bank_a, api_as, loans, decoded):
+    forged = quote(base64.b64encode(decoded).decode())
     response = api_as(bank_a).get(f"{LOANS}?cursor={forged}")
     assert response.status_code == 404
     assert response.json()["detail"] == "Invalid cursor"
+
+
+def test_a_cursor_the_api_made_still_works_after_the_checks(bank_a, api_as, loans):
+    client = api_as(bank_a)
+    cursor = parse_qs(urlsplit(client.get(f"{LOANS}?page_size=1").json()["next"]).query)
+    decoded = base64.b64decode(cursor["cursor"][0]).decode()
+    assert decoded == f"p={loans['a'][2].pk}"
+    response = client.get(f"{LOANS}?page_size=1&cursor={cursor['cursor'][0]}")
+    assert ids(response) == [loans["a"][1].pk]
 
 
 def test_a_malformed_query_string_is_a_json_400_and_is_logged_as_suspicious(bank_a, api_as,

@@ -200,3 +200,74 @@ def test_the_dashboard_links_to_apply_only_without_a_line(client, model, product
     apply_as(client, customer, product)
     client.post(reverse("decision_accept", args=[CreditDecision.objects.get().pk]))
     assert "Apply for credit</a>" not in client.get(reverse("dashboard")).content.decode()
+
+
+# Refusals and what a customer may read -----------------------------------------------------------
+
+def test_applying_again_during_a_cooling_off_is_a_message_on_the_apply_page(client, model,
+                                                                            product):
+    customer = applicant()
+    apply_as(client, customer, product)
+    decision = CreditDecision.objects.get()
+    response = apply_as(client, customer, product)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (f"You were approved for Cash loan on 2026-03-10 (decision #{decision.pk}); your "
+            f"offer is on its page. You may apply again from 2026-03-17.") in page
+    assert CreditDecision.objects.count() == 1
+
+
+def test_a_declined_customer_applying_again_reads_when_they_may(client, model, product):
+    customer = applicant(**RISKY)
+    apply_as(client, customer, product)
+    set_business_date(TODAY + timedelta(days=29))
+    page = apply_as(client, customer, product).content.decode()
+    assert ("Your last application for Cash loan was declined on 2026-03-10. You may apply "
+            "again from 2026-04-09.") in page
+    assert CreditDecision.objects.count() == 1
+
+
+def test_a_blocked_customer_reads_only_that_we_cannot_offer_credit(client, model, product):
+    from risk.services.block_list import block_list_entry_add
+
+    customer = applicant(full_name="Wang Fang")
+    block_list_entry_add(customer=customer, reason="Fraud ring, case 2026-114")
+    response = apply_as(client, customer, product)
+    page = client.get(response.url).content.decode()
+    assert "We cannot offer credit at the moment." in page
+    for hidden in ("Fraud ring", "Block-list entry", "block", customer.profile.id_number,
+                   "You may apply again", "update your"):
+        assert hidden not in page
+
+
+def test_a_closed_offer_says_so_and_cannot_be_accepted(client, model, product):
+    customer = applicant()
+    apply_as(client, customer, product)
+    first = CreditDecision.objects.get()
+    set_business_date(TODAY + timedelta(days=7))
+    apply_as(client, customer, product)
+    second = CreditDecision.objects.latest("pk")
+    client.post(reverse("decision_accept", args=[second.pk]))
+    page = client.get(reverse("decision", args=[first.pk])).content.decode()
+    assert 'data-testid="offer-closed"' in page
+    assert f"This offer closed when you accepted <a href=\"/decisions/{second.pk}/\">" in page
+    assert "Accept this offer" not in page
+    response = client.post(reverse("decision_accept", args=[first.pk]), follow=True)
+    assert response.status_code == 200
+    assert (f"This offer was closed when you accepted offer #{second.pk}; apply again for a "
+            f"new decision.") in response.content.decode()
+    assert CreditLine.objects.get().credit_limit == second.credit_limit
+
+
+def test_the_decision_page_says_when_a_lower_income_was_used(client, model, product):
+    customer = applicant(monthly_income=Decimal("8000.00"))
+    apply_as(client, customer, product)
+    applicant(user=customer, monthly_income=Decimal("200000.00"))
+    set_business_date(TODAY + timedelta(days=7))
+    response = apply_as(client, customer, product)
+    page = client.get(response.url).content.decode()
+    assert ('We used a monthly income of 8,000.00 CNY, not the 200,000.00 CNY on your '
+            'profile') in page
+    first = CreditDecision.objects.earliest("pk")
+    assert 'data-testid="income-used"' not in client.get(
+        reverse("decision", args=[first.pk])).content.decode()

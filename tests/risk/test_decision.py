@@ -75,7 +75,10 @@ def test_a_strong_applicant_is_approved_at_grade_a_with_the_best_price(model, pr
                                       daily_rate=decision.daily_rate,
                                       method=product.repayment_methods[0], start=TODAY).apr
     assert decision.apr <= product.apr_cap
-    assert decision.reapply_on is None
+    # An approval starts a cooling-off too (RISK_REAPPLY_AFTER_APPROVAL_DAYS).
+    assert decision.reapply_on == TODAY + timedelta(days=7)
+    assert (decision.income_declared, decision.income_used, decision.income_basis) == (
+        Decimal("20000.00"), Decimal("20000.00"), "declared")
     assert decision.business_date == TODAY
     assert decision.elapsed_ms > 0
     # The reasons are the three features that lowered this applicant's risk most.
@@ -107,7 +110,9 @@ def test_the_record_explains_the_decision_later(model, product):
     assert decision.inputs["age_years"] == 35.0
     assert {r["name"]: r["passed"] for r in decision.policy_results} == {
         "adult": True, "consents": True, "identity_verified": True, "not_block_listed": True,
-        "debt_to_income": True, "no_recent_decline": True}
+        "debt_to_income": True}
+    assert decision.income_used == Decimal("6000.00")
+    assert "first decision" in decision.income_note
 
     # Recompute from the record alone: its inputs, its model version's booster and calibration.
     version = decision.model_version
@@ -134,21 +139,22 @@ def test_missing_signals_are_stored_as_none(model, product):
 
 # Grades at their cut-offs: the probability as stored, against cut-offs set exactly on it.
 
-def _probability_of(customer, product):
-    return credit_decide(customer=customer, product=product).probability_of_default
+def _probability_of(product):
+    """The probability of an applicant like `applicant()`; each decision is a new customer,
+    since a customer's own decisions are apart by their cooling-off."""
+    return credit_decide(customer=applicant(), product=product).probability_of_default
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("at_cutoff, grade", [(0, "B"), (1, "C"), (2, "D"), (3, "E")])
 def test_a_probability_on_a_cut_off_takes_the_worse_grade(product, at_cutoff, grade):
     champion_install()
-    customer = applicant()
-    p = float(_probability_of(customer, product))
+    p = float(_probability_of(product))
     cutoffs = [p / 4, p / 3, p / 2, p / 1.5]
     cutoffs[at_cutoff] = p
     cutoffs[at_cutoff + 1:] = [p + 0.1 * (k + 1) for k in range(3 - at_cutoff)]
     champion_install(cutoffs=cutoffs)
-    decision = credit_decide(customer=customer, product=product)
+    decision = credit_decide(customer=applicant(), product=product)
     assert decision.grade == grade
 
 
@@ -157,13 +163,12 @@ def test_a_probability_on_a_cut_off_takes_the_worse_grade(product, at_cutoff, gr
 def test_a_probability_just_below_a_cut_off_takes_the_better_grade(product, below_cutoff,
                                                                      grade):
     champion_install()
-    customer = applicant()
-    p = float(_probability_of(customer, product))
+    p = float(_probability_of(product))
     step = 0.000001
     cutoffs = [p - step * (below_cutoff - k) for k in range(below_cutoff)]
     cutoffs += [p + step * (k + 1) for k in range(4 - below_cutoff)]
     champion_install(cutoffs=cutoffs)
-    decision = credit_decide(customer=customer, product=product)
+    decision = credit_decide(customer=applicant(), product=product)
     assert decision.grade == grade
     assert decision.outcome == DecisionOutcome.APPROVED
     assert decision.credit_limit == {"A": 120000, "B": 80000, "C": 60000, "D": 30000}[grade]
@@ -228,14 +233,17 @@ def test_a_policy_failure_declines_without_any_model(product):
 
 
 @pytest.mark.django_db
-def test_a_new_application_before_the_reapply_date_keeps_that_date(model, product):
+def test_an_application_during_a_declines_cooling_off_is_refused_and_records_nothing(
+        model, product):
+    # Was: a second application before the reapply date was recorded as another decline
+    # keeping that date. Now a cooling-off refuses it before any decision is made.
     customer = applicant(**RISKY)
     first = credit_decide(customer=customer, product=product)
     set_business_date(TODAY + timedelta(days=10))
-    second = credit_decide(customer=customer, product=product)
-    assert second.outcome == DecisionOutcome.DECLINED and second.model_version is None
-    assert second.reapply_on == first.reapply_on
-    assert f"you may apply again from {first.reapply_on:%Y-%m-%d}" in second.reasons[0]
+    with pytest.raises(RiskError, match=f"declined on 2026-03-10. You may apply again from "
+                                        f"{first.reapply_on:%Y-%m-%d}"):
+        credit_decide(customer=customer, product=product)
+    assert CreditDecision.objects.count() == 1
     set_business_date(first.reapply_on)
     third = credit_decide(customer=customer, product=product)
     assert third.model_version is not None  # scored again
@@ -270,10 +278,12 @@ def test_no_profile_or_a_closed_product_is_an_error(model, product):
 def test_a_decision_is_a_handful_of_queries(model, product, django_assert_max_num_queries):
     customer = applicant()
     credit_decide(customer=customer, product=product)  # warm the champion
-    set_business_date(TODAY)
-    # The business date, the applicant with signals, block list and declines, whether the
-    # champion changed, the record; its audit event (the customer's chain head, the event, the
-    # head's new hash), all in one transaction (here a savepoint and its release).
+    # A customer with a decision before, past its cooling-off: every part of the read is used.
+    set_business_date(TODAY + timedelta(days=7))
+    # The business date; in one transaction (here a savepoint and its release): the customer's
+    # lock, the applicant with signals, block list, cooling-off, the last decision's income,
+    # the income verification and the champion; the record; its audit event (the customer's
+    # chain head, the event, the head's new hash).
     with django_assert_max_num_queries(9):
         credit_decide(customer=customer, product=product)
 

@@ -1,18 +1,22 @@
-"""Each hard policy rule passes and fails where it should, at its edges, with a reason."""
+"""Each hard policy rule passes and fails where it should, at its edges, with a reason; and the
+applicant read's cooling-off facts."""
 
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from accounts.identity import id_number_make
 from risk.models import BlockListEntry, CreditDecision, DecisionOutcome
-from risk.policy import RULES, policy_evaluate
+from risk.policy import BLOCKED_FOR_CUSTOMER, RULES, policy_evaluate, reasons_for_customer
 from risk.selectors import applicant
 from tests.factories import CashLoanProductFactory, ProfileFactory, set_business_date
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 3, 10)
-ID_NUMBER = "11010519491231002X"
+BORN = date(1990, 5, 17)
+# Beijing, Chaoyang: a number that agrees with the profiles' date of birth.
+ID_NUMBER = id_number_make(region="110105", birth_date=BORN, sequence=2)
 
 
 @pytest.fixture(autouse=True)
@@ -21,8 +25,11 @@ def business_day(reference_data):
 
 
 def verified_profile(**overrides):
-    fields = {"birth_date": date(1990, 5, 17), "identity_verified": True,
-              "id_number": ID_NUMBER, "monthly_income": Decimal("10000.00"),
+    """Written around the service, as a profile saved before today's checks could be."""
+    birth_date = overrides.pop("birth_date", BORN)
+    fields = {"birth_date": birth_date, "identity_verified": True,
+              "id_number": id_number_make(region="110105", birth_date=birth_date, sequence=2),
+              "monthly_income": Decimal("10000.00"),
               "monthly_debt_payments": Decimal("1000.00"), **overrides}
     return ProfileFactory(**fields)
 
@@ -42,8 +49,7 @@ def results(profile, product=None):
 def test_a_clean_applicant_passes_every_rule_in_order():
     outcome = evaluate(verified_profile(), CashLoanProductFactory())
     assert [r.name for r in outcome] == [rule.__name__ for rule in RULES] == [
-        "adult", "consents", "identity_verified", "not_block_listed", "debt_to_income",
-        "no_recent_decline"]
+        "adult", "consents", "identity_verified", "not_block_listed", "debt_to_income"]
     assert all(r.passed for r in outcome)
     assert all(r.reason for r in outcome)
 
@@ -85,13 +91,69 @@ def test_an_unverified_identity_fails():
     assert "could not verify your identity" in result.reason
 
 
+@pytest.mark.parametrize("id_number", [
+    # A valid check character but a region that never existed: saved "verified" before the
+    # region check, it is not believed now.
+    "999999199005170027",
+    # Another person's number (born 1949-12-31), though flagged verified.
+    "11010519491231002X",
+])
+def test_a_flag_saved_verified_is_asked_again(id_number):
+    from accounts.identity import id_number_check_character
+    number = id_number[:17] + id_number_check_character(id_number[:17])
+    result = results(verified_profile(id_number=number))["identity_verified"]
+    assert not result.passed
+
+
 def test_a_block_listed_identity_number_fails_whatever_the_account():
-    BlockListEntry.objects.create(id_number=ID_NUMBER, reason="fraud ring")
+    entry = BlockListEntry.objects.create(id_number=ID_NUMBER, full_name="Someone Else",
+                                          birth_date=BORN, reason="fraud ring")
     result = results(verified_profile())["not_block_listed"]
     assert not result.passed
-    assert "unable to offer credit" in result.reason
-    assert "fraud" not in result.reason  # the customer is not told the lender's own notes
-    assert results(verified_profile(id_number="110105194912310021"))["not_block_listed"].passed
+    # The officer reads which entry matched and why; the customer reads only that we cannot.
+    assert f"Block-list entry #{entry.pk} matches on the identity number {ID_NUMBER}" in \
+        result.reason
+    assert "fraud ring" in result.reason
+    assert result.value == {"entry": entry.pk, "matched_on": "id_number"}
+    assert result.for_customer == BLOCKED_FOR_CUSTOMER == "We cannot offer credit at the moment."
+    other = id_number_make(region="110105", birth_date=BORN, sequence=4)
+    assert results(verified_profile(id_number=other))["not_block_listed"].passed
+
+
+def test_a_new_number_for_the_same_person_is_blocked_by_name_and_date_of_birth():
+    entry = BlockListEntry.objects.create(id_number=ID_NUMBER, full_name="Lin Wei",
+                                          birth_date=BORN, reason="identity fraud")
+    # The next sequence number, another region, the name typed in another case and spacing.
+    new_number = id_number_make(region="330106", birth_date=BORN, sequence=3)
+    result = results(verified_profile(id_number=new_number, full_name="LIN  wei"))[
+        "not_block_listed"]
+    assert not result.passed
+    assert result.value == {"entry": entry.pk, "matched_on": "full_name_and_birth_date"}
+    assert "the same full name and date of birth (Lin Wei, born 1990-05-17)" in result.reason
+    assert new_number in result.reason and ID_NUMBER in result.reason
+    # Same name, another birthday; same birthday, another name: other people.
+    elsewhere = date(1990, 5, 18)
+    assert results(verified_profile(
+        full_name="Lin Wei", birth_date=elsewhere,
+        id_number=id_number_make(region="330106", birth_date=elsewhere, sequence=3)))[
+        "not_block_listed"].passed
+    assert results(verified_profile(id_number=new_number, full_name="Lin Wen"))[
+        "not_block_listed"].passed
+
+
+def test_an_entry_without_a_name_blocks_by_number_only():
+    BlockListEntry.objects.create(id_number=ID_NUMBER, reason="made before names were kept")
+    assert results(verified_profile(
+        full_name="", id_number=id_number_make(region="110105", birth_date=BORN, sequence=4)))[
+        "not_block_listed"].passed
+
+
+def test_a_blocked_applicant_reads_only_that_we_cannot_offer_credit():
+    BlockListEntry.objects.create(id_number=ID_NUMBER, full_name="X", birth_date=BORN,
+                                  reason="fraud ring")
+    outcome = evaluate(verified_profile(consent_data_use=False), CashLoanProductFactory())
+    assert {r.name for r in outcome if not r.passed} == {"consents", "not_block_listed"}
+    assert reasons_for_customer(outcome) == ["We cannot offer credit at the moment."]
 
 
 def test_a_blank_identity_number_is_never_on_the_block_list():
@@ -127,37 +189,55 @@ def test_the_debt_to_income_bound_can_differ_by_product(settings):
     assert "below 30% of it" in result.reason
 
 
-def _decline(profile, product, reapply_on):
+def _decision(profile, product, reapply_on, outcome=DecisionOutcome.DECLINED):
     return CreditDecision.objects.create(
-        customer=profile.user, product=product, outcome=DecisionOutcome.DECLINED, inputs={},
+        customer=profile.user, product=product, outcome=outcome, inputs={},
         policy_results=[], business_date=TODAY - timedelta(days=5), elapsed_ms=1.0,
-        reapply_on=reapply_on)
+        reapply_on=reapply_on, **({"credit_limit": Decimal("1000.00"),
+                                   "daily_rate": Decimal("0.0005")}
+                                  if outcome == DecisionOutcome.APPROVED else {}))
 
 
-def test_a_recent_decline_blocks_until_its_reapply_date():
+def cooling_off(profile, product):
+    return applicant(customer_id=profile.user_id, product=product, today=TODAY).cooling_off
+
+
+# Cooling-off: was the rule no_recent_decline (declines only); now the applicant read's fact,
+# after any decision, which refuses the application before a decision is made.
+
+def test_a_recent_decline_cools_off_until_its_reapply_date():
     profile, product = verified_profile(), CashLoanProductFactory()
-    _decline(profile, product, TODAY + timedelta(days=1))
-    result = results(profile, product)["no_recent_decline"]
-    assert (result.passed, result.value) == (False, "2026-03-11")
-    assert "you may apply again from 2026-03-11" in result.reason
+    decline = _decision(profile, product, TODAY + timedelta(days=1))
+    cooling = cooling_off(profile, product)
+    assert (cooling.decision_id, cooling.outcome, cooling.decided_on, cooling.until) == (
+        decline.pk, "declined", TODAY - timedelta(days=5), date(2026, 3, 11))
+
+
+def test_a_recent_approval_cools_off_too():
+    profile, product = verified_profile(), CashLoanProductFactory()
+    approval = _decision(profile, product, TODAY + timedelta(days=2), DecisionOutcome.APPROVED)
+    cooling = cooling_off(profile, product)
+    assert (cooling.decision_id, cooling.outcome, cooling.until) == (
+        approval.pk, "approved", date(2026, 3, 12))
 
 
 def test_on_the_reapply_date_the_applicant_may_apply():
     profile, product = verified_profile(), CashLoanProductFactory()
-    _decline(profile, product, TODAY)
-    assert results(profile, product)["no_recent_decline"].passed
+    _decision(profile, product, TODAY)
+    _decision(profile, product, None)
+    assert cooling_off(profile, product) is None
 
 
-def test_only_declines_of_the_same_product_and_customer_block():
+def test_only_decisions_of_the_same_product_and_customer_cool_off():
     profile, product = verified_profile(), CashLoanProductFactory()
     other_product = CashLoanProductFactory(code="other", name="Other")
-    _decline(profile, other_product, TODAY + timedelta(days=20))
-    _decline(verified_profile(id_number=""), product, TODAY + timedelta(days=20))
-    assert results(profile, product)["no_recent_decline"].passed
+    _decision(profile, other_product, TODAY + timedelta(days=20))
+    _decision(verified_profile(id_number=""), product, TODAY + timedelta(days=20))
+    assert cooling_off(profile, product) is None
 
 
-def test_the_latest_of_several_declines_counts():
+def test_the_latest_of_several_cooling_offs_counts():
     profile, product = verified_profile(), CashLoanProductFactory()
-    _decline(profile, product, TODAY + timedelta(days=3))
-    _decline(profile, product, TODAY + timedelta(days=9))
-    assert results(profile, product)["no_recent_decline"].value == "2026-03-19"
+    _decision(profile, product, TODAY + timedelta(days=3))
+    _decision(profile, product, TODAY + timedelta(days=9))
+    assert cooling_off(profile, product).until == date(2026, 3, 19)
