@@ -19,6 +19,7 @@ from .lines import (
     line_limit_raise,
 )
 from .origination import loan_originate
+from .penalty import loans_penalty_accrue
 from .products import credit_product_create, credit_product_update, partner_bank_create
 from .repayment import loan_payoff_amount, loan_repay
 
@@ -42,5 +43,6 @@ __all__ = [
     "loan_payoff_amount",
     "loan_repay",
     "loans_days_past_due_set",
+    "loans_penalty_accrue",
     "partner_bank_create",
 ]

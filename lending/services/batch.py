@@ -50,6 +50,7 @@ from .origination import (
     partner_bank_next,
     partner_banks_with_funded_counts,
 )
+from .penalty import penalty_receivable_by_loan
 from .repayment import (
     STATE_FIELDS,
     Income,
@@ -245,10 +246,13 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
                      for line_id, amount in sorted(line_paid.items())])
         repayments = Repayment.objects.bulk_create(repayments, batch_size=BATCH)
         journal = JournalBatch(today)
+        # Read under the loans' locks, as `loan_repay` reads it.
+        penalty_receivable = penalty_receivable_by_loan(paid_loan.pk for paid_loan in paid_loans)
         for repayment, (loan, allocation, parts, income_parts) in zip(repayments, booked,
                                                                        strict=True):
             journal.add(kind="repayment", loan_id=loan.pk,
-                        legs=repayment_legs(allocation, fundings[loan.pk], parts, income_parts),
+                        legs=repayment_legs(allocation, fundings[loan.pk], parts, income_parts,
+                                            penalty_receivable.get(loan.pk, ZERO)),
                         memo=f"Repayment {repayment.pk} on loan {loan.pk}")
         journal.post()
         audit_events_append_many(

@@ -11,6 +11,7 @@ CASH = "cash"
 INTEREST_RECEIVABLE = "interest_receivable"
 INTEREST_INCOME = "interest_income"
 FEE_INCOME = "fee_income"
+PENALTY_RECEIVABLE = "penalty_receivable"
 PENALTY_INCOME = "penalty_income"
 PLATFORM = "platform"
 
@@ -19,6 +20,7 @@ PLATFORM_ACCOUNTS = [
     (INTEREST_RECEIVABLE, "Interest receivable", AccountKind.ASSET),
     (INTEREST_INCOME, "Interest income", AccountKind.INCOME),
     (FEE_INCOME, "Fee income", AccountKind.INCOME),
+    (PENALTY_RECEIVABLE, "Penalty receivable", AccountKind.ASSET),
     (PENALTY_INCOME, "Penalty income", AccountKind.INCOME),
     (f"principal_receivable:{PLATFORM}", "Principal receivable (platform-funded)",
      AccountKind.ASSET),

@@ -25,6 +25,7 @@ from ..rules.delinquency import days_past_due_of
 from ..rules.status import INSTALMENT_TRANSITIONS, LOAN_TRANSITIONS, transition_check
 from ..selectors import income_repaid_by_loan
 from . import ledger
+from .penalty import penalty_receivable_by_loan
 
 STATE_FIELDS = [f.name for f in fields(InstalmentState)]
 ZERO = Decimal("0.00")
@@ -101,14 +102,20 @@ def funder_income_parts(fundings, before: Income, allocation) -> dict[int, Incom
     }
 
 
-def repayment_legs(allocation, fundings, principal_parts, income_parts):
+def repayment_legs(allocation, fundings, principal_parts, income_parts,
+                   penalty_receivable=ZERO):
     """The ledger legs of a repayment. `principal_parts` from `funder_principal_parts`,
-    `income_parts` (each bank's interest, fees and penalty) from `funder_income_parts`."""
+    `income_parts` (each bank's interest, fees and penalty) from `funder_income_parts`,
+    `penalty_receivable` the loan's penalty accrued by the close and not yet paid
+    (`penalty_receivable_by_loan`): penalty paid clears it first, like accrued interest, and
+    only penalty never accrued goes straight to income."""
+    penalty_accrued = min(allocation.penalty, max(penalty_receivable, ZERO))
     legs = [(ledger.CASH, allocation.total),
             (ledger.INTEREST_RECEIVABLE, -allocation.interest_accrued),
             (ledger.INTEREST_INCOME, -(allocation.interest - allocation.interest_accrued)),
             (ledger.FEE_INCOME, -allocation.fee),
-            (ledger.PENALTY_INCOME, -allocation.penalty)]
+            (ledger.PENALTY_RECEIVABLE, -penalty_accrued),
+            (ledger.PENALTY_INCOME, -(allocation.penalty - penalty_accrued))]
     for funding in fundings:
         part = principal_parts[funding.pk]
         if funding.partner_bank is None:
@@ -180,7 +187,8 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
         ledger.journal_entry_post(
             kind="repayment", business_date=today, loan=loan,
             legs=repayment_legs(allocation, fundings, principal_parts,
-                                funder_income_parts(fundings, income_before, allocation)),
+                                funder_income_parts(fundings, income_before, allocation),
+                                penalty_receivable_by_loan([loan.pk]).get(loan.pk, ZERO)),
             memo=f"Repayment {repayment.pk} on loan {loan.pk}",
         )
         audit_event_append(actor=actor_of_scope(scope), action="loan.repay",

@@ -34,13 +34,14 @@ def test_nightly_close_runs_on_a_real_worker_and_a_redelivery_changes_nothing(wo
 
     result = run_nightly_close.delay("2026-03-03").get(timeout=60)
     assert result["mark_overdue"] == 1
+    assert result["accrue_penalty"] == 1
     assert business_date_today() == date(2026, 3, 4)
-    assert CloseStep.objects.filter(business_date=date(2026, 3, 3)).count() == 4
+    assert CloseStep.objects.filter(business_date=date(2026, 3, 3)).count() == 5
 
     # The same message delivered again (acks_late redelivery) finds the date closed.
     assert run_nightly_close.delay("2026-03-03").get(timeout=60) == {}
     assert business_date_today() == date(2026, 3, 4)
-    assert CloseStep.objects.count() == 4
+    assert CloseStep.objects.count() == 5
 
 
 def test_the_close_is_on_the_beat_schedule():

@@ -50,7 +50,9 @@ def test_days_past_due_grows_each_night_and_clears_on_payment(loan):
     business_days_advance(days=5)
     loan.refresh_from_db()
     assert loan.days_past_due == 8  # business date Mar 8
-    loan_repay(loan_id=loan.pk, amount="916.80", idempotency_key="p", scope="test")
+    # The instalment (916.80) and eight days of penalty interest, Mar 1 to Mar 8, at
+    # round_half_up(916.80 x 0.0005) = 0.46 a day: 3.68.
+    loan_repay(loan_id=loan.pk, amount="920.48", idempotency_key="p", scope="test")
     loan.refresh_from_db()
     assert loan.days_past_due == 0
     business_days_advance(days=1)
@@ -87,7 +89,8 @@ def test_every_step_is_recorded_with_counts(loan):
     business_day_close()
     assert set(CloseStep.objects.filter(business_date=date(2026, 3, 10))
                .values_list("step", flat=True)) == {
-        "accrue_interest_due", "mark_overdue", "set_days_past_due", "advance_business_date"}
+        "accrue_interest_due", "mark_overdue", "accrue_penalty", "set_days_past_due",
+        "advance_business_date"}
     assert CloseStep.objects.get(step="mark_overdue").rows == 1
 
 
