@@ -5,8 +5,10 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .audit import Actor, actor_system
+from .batch import BATCH
 from .errors import DomainError, IdempotencyConflict
 from .models import ActorKind, IdempotencyRecord
 
@@ -61,10 +63,8 @@ def idempotency_result_store(record, result: dict):
 def idempotency_records_store_many(rows):
     """Many first results at once, for a set-based booking path: rows of
     (scope, key, payload, result). The same keys the one-at-a-time path would claim."""
-    from django.utils import timezone
-
     now = timezone.now()
     IdempotencyRecord.objects.bulk_create(
         [IdempotencyRecord(scope=scope, key=key, request_hash=request_fingerprint(payload),
                            result=result, created_at=now)
-         for scope, key, payload, result in rows], batch_size=5000)
+         for scope, key, payload, result in rows], batch_size=BATCH)

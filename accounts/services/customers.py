@@ -20,6 +20,7 @@ from accounts.models import (
     User,
 )
 from accounts.services.signals import signals_checked
+from core.batch import BATCH
 from core.calendar import business_date_today
 from core.errors import InvalidAmount
 from core.money import to_amount
@@ -31,7 +32,6 @@ PROFILE_FIELDS = {
     "full_name", "birth_date", "monthly_income", "employment_status", "employer_months", "city",
     "housing", "monthly_debt_payments", "id_number", "consent_credit_check", "consent_data_use",
 }
-BATCH = 5000
 
 
 # A customer's age is reckoned on the business date, the platform's clock, never on the wall

@@ -127,10 +127,10 @@ def loans_penalty_accrue(*, day, loan_id_from=None, loan_id_to=None) -> int:
                   .values_list("pk", flat=True))
     if not locked:
         return 0
-    accounts = dict(LedgerAccount.objects.filter(
-        code__in=[ledger.PENALTY_RECEIVABLE, ledger.PENALTY_INCOME]).values_list("code", "pk"))
     if connection.vendor != "postgresql":
         return _accrue_one_by_one(day, locked)
+    accounts = dict(LedgerAccount.objects.filter(
+        code__in=[ledger.PENALTY_RECEIVABLE, ledger.PENALTY_INCOME]).values_list("code", "pk"))
     with connection.cursor() as cursor:
         cursor.execute(_ACCRUE_SQL, {
             "day": day, "next_day": day + timedelta(days=1), "kind": KIND, "memo": MEMO,

@@ -1,9 +1,9 @@
 """The simulator's hidden truth, kept beside the customers it made so that training can measure
 a model against the best possible one (the ceiling)."""
 
-from ..models import SimulatedCustomer
+from core.batch import BATCH
 
-BATCH = 5000
+from ..models import SimulatedCustomer
 
 
 def simulated_truths_record(truths) -> None:
