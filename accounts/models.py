@@ -173,3 +173,39 @@ class PartnerApiClient(models.Model):
 
     def __str__(self):
         return f"{self.partner_bank.code}: {self.application.client_id}"
+
+
+class NoticeKind(models.TextChoices):
+    DUNNING = "dunning", "Payment reminder"
+    ACCOUNT = "account", "Account"
+
+
+class Notice(models.Model):
+    """A message to a customer (通知): shown in their inbox and sent by e-mail after the
+    transaction that wrote it commits. `key` names what the notice is about, so that the same
+    reminder is never written twice (for dunning: loan, point and due date)."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="notices")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    key = models.CharField(max_length=120)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-business_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "key"], name="one_notice_per_key"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "read_at"], name="notice_unread"),
+            models.Index(fields=["id"], name="notice_not_emailed",
+                         condition=models.Q(emailed_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.customer}: {self.subject}"

@@ -5,7 +5,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -40,6 +39,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "axes",
     "csp",
+    "django_celery_beat",
     "core",
     "accounts",
     "lending",
@@ -140,14 +140,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {
-    # Shortly after midnight, close every business date the calendar has left behind; a
-    # duplicate or late trigger finds those dates closed and does nothing.
-    "nightly-close": {
-        "task": "operations.tasks.run_nightly_close",
-        "schedule": crontab(hour=0, minute=30),
-    },
-}
+# The beat schedule lives in the database (django-celery-beat), editable in the admin without a
+# deploy; operations' migration 0003 seeds it with the nightly close.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# How many ids one chunk of a close step covers: thousands, so a chunk's transaction is short
+# (a repayment waits at most for one) while the per-task overhead stays small.
+CLOSE_CHUNK_SIZE = int(os.environ.get("CLOSE_CHUNK_SIZE", "5000"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -3,7 +3,7 @@
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from core.money import money_field, rate_field
 
@@ -14,6 +14,14 @@ class CreditLineStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     FROZEN = "frozen", "Frozen"
     CLOSED = "closed", "Closed"
+
+
+class FreezeSource(models.TextChoices):
+    """Who froze a line: the overdue rule lifts its own freezes when nothing is overdue any
+    more; an officer's freeze holds until an officer lifts it."""
+
+    OVERDUE = "overdue", "Overdue (automatic)"
+    OFFICER = "officer", "Officer"
 
 
 class CreditLine(models.Model):
@@ -28,6 +36,12 @@ class CreditLine(models.Model):
     status = models.CharField(max_length=10, choices=CreditLineStatus.choices,
                               default=CreditLineStatus.ACTIVE)
     opened_on = models.DateField()
+    # Set while the line is frozen: who froze it and why.
+    frozen_by = models.CharField(max_length=10, choices=FreezeSource.choices, blank=True)
+    freeze_reason = models.CharField(max_length=200, blank=True)
+    # An officer's limit cut caps the limit: no acceptance, re-application or automatic raise
+    # may take it above this until an officer lifts the cap.
+    officer_cap = money_field(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -39,6 +53,12 @@ class CreditLine(models.Model):
             models.CheckConstraint(condition=Q(outstanding_principal__gte=0),
                                    name="line_outstanding_not_negative"),
             models.CheckConstraint(condition=Q(daily_rate__gt=0), name="line_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(status=CreditLineStatus.FROZEN) | Q(frozen_by=""),
+                name="line_frozen_by_only_when_frozen"),
+            models.CheckConstraint(condition=Q(officer_cap__isnull=True)
+                                   | Q(officer_cap__gte=0, credit_limit__lte=F("officer_cap")),
+                                   name="line_limit_within_officer_cap"),
         ]
         triggers = [
             # A draw may never take outstanding above the limit. (A limit may be lowered below

@@ -1,6 +1,7 @@
 """Cash loans, their co-funding, their schedules and the repayments taken on them."""
 
 import pgtrigger
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -14,6 +15,8 @@ from .products import RepaymentMethod
 class LoanStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     PAID_OFF = "paid_off", "Paid off"
+    # Written off (核销) at the product's write-off days past due, or by an officer.
+    WRITTEN_OFF = "written_off", "Written off"
 
 
 class Loan(models.Model):
@@ -25,13 +28,19 @@ class Loan(models.Model):
     apr = models.DecimalField(max_digits=6, decimal_places=2)
     disbursed_on = models.DateField()
     outstanding_principal = money_field()
-    status = models.CharField(max_length=10, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
+    status = models.CharField(max_length=12, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
     days_past_due = models.PositiveIntegerField(default=0)
     paid_off_on = models.DateField(null=True, blank=True)
+    written_off_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "disbursed_on"])]
+        indexes = [
+            models.Index(fields=["status", "disbursed_on"]),
+            # The close's delinquent loans: a small slice of a large book, found without a scan.
+            models.Index(fields=["days_past_due"], name="loan_delinquent",
+                         condition=Q(days_past_due__gt=0)),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
             models.CheckConstraint(
@@ -158,3 +167,69 @@ class Repayment(models.Model):
 
     def __str__(self):
         return f"Repayment {self.pk} of {self.amount} on {self.loan}"
+
+
+class WriteOff(models.Model):
+    """A loan's write-off (核销): the principal still owed when it was written off, and the
+    receivable interest and penalty reversed. One per loan; its funders' losses are in
+    `WriteOffShare`, and money received afterwards is a `Recovery`."""
+
+    loan = models.OneToOneField(Loan, on_delete=models.PROTECT, related_name="write_off")
+    business_date = models.DateField()
+    principal = money_field()
+    interest_reversed = money_field(default=0)
+    penalty_reversed = money_field(default=0)
+    days_past_due = models.PositiveIntegerField()
+    reason = models.TextField()
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        triggers = [pgtrigger.ReadOnly(name="write_off_append_only"),
+                    pgtrigger.Protect(name="write_off_no_delete", operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"Write-off of {self.loan}"
+
+
+class WriteOffShare(models.Model):
+    """One funder's part of a write-off: the loss it bears, and so its share of recoveries."""
+
+    write_off = models.ForeignKey(WriteOff, on_delete=models.PROTECT, related_name="shares")
+    partner_bank = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+")
+    principal = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["write_off", "partner_bank"],
+                                    name="one_write_off_share_per_funder", nulls_distinct=False),
+        ]
+        triggers = [pgtrigger.ReadOnly(name="write_off_share_append_only"),
+                    pgtrigger.Protect(name="write_off_share_no_delete",
+                                      operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"{self.write_off}: {self.partner_bank or 'platform'} {self.principal}"
+
+
+class Recovery(models.Model):
+    """Money received on a written-off loan (回收), shared among its funders in proportion to
+    the losses they bore."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="recoveries")
+    amount = money_field()
+    received_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "recoveries"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_positive"),
+        ]
+        triggers = [pgtrigger.ReadOnly(name="recovery_append_only"),
+                    pgtrigger.Protect(name="recovery_no_delete", operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"Recovery {self.pk} of {self.amount} on {self.loan}"

@@ -26,6 +26,17 @@ MAX_GRACE_DAYS = 30
 # Penalty interest (罚息) per day on overdue amounts: 0.1 % a day is 36.5 % a year, the APR
 # ceiling's order; courts do not enforce penalty interest beyond the legal ceiling either.
 MAX_PENALTY_DAILY_RATE = Decimal("0.00100000")
+# Days past due at which the nightly close writes a loan off (核销), at most.
+MAX_WRITE_OFF_DAYS = 720
+# When customers are told about a due date (negative: days before it) or about lateness
+# (positive: days past due), by default: 3 days before, on the day, then DPD 1, 7, 30, 60, 90.
+DEFAULT_NOTICE_DAYS = [-3, 0, 1, 7, 30, 60, 90]
+
+
+def default_notice_days():
+    return list(DEFAULT_NOTICE_DAYS)
+
+
 # A partner bank funds at most 70 % of a loan (the co-lending rules on the bank's own stake).
 MAX_PARTNER_SHARE = Decimal("0.70")
 
@@ -92,6 +103,20 @@ def validate_apr_cap(value):
                               code="apr_cap_out_of_range", params={"most": APR_CEILING})
 
 
+def validate_notice_days(value):
+    """Distinct whole numbers from -30 (days before a due date) to MAX_WRITE_OFF_DAYS."""
+    if not isinstance(value, list):
+        raise ValidationError("Give the notice days as a list, like [-3, 0, 1, 7, 30].",
+                              code="notice_days_not_a_list")
+    if not all(_is_whole_number(day) and -30 <= day <= MAX_WRITE_OFF_DAYS for day in value):
+        raise ValidationError(
+            "Each notice day is a whole number from -30 (days before a due date) to %(most)s "
+            "(days past due).", code="notice_day_out_of_range",
+            params={"most": MAX_WRITE_OFF_DAYS})
+    if len(set(value)) != len(value):
+        raise ValidationError("Give each notice day once.", code="notice_day_repeated")
+
+
 def validate_amount(value):
     if value is not None and value <= 0:
         raise ValidationError("An amount must be greater than 0.", code="amount_not_positive")
@@ -112,8 +137,15 @@ class CreditProduct(models.Model):
         help_text="e.g. [\"equal_instalment\", \"equal_principal\"]; known methods: "
                   + ", ".join(RepaymentMethod.values) + ".")
     grace_days = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(MAX_GRACE_DAYS)],
+        default=3, validators=[MaxValueValidator(MAX_GRACE_DAYS)],
         help_text=f"Days after a due date before an instalment is overdue (0 to {MAX_GRACE_DAYS}).")
+    write_off_days = models.PositiveSmallIntegerField(
+        default=180, validators=[MinValueValidator(1), MaxValueValidator(MAX_WRITE_OFF_DAYS)],
+        help_text=f"Days past due at which a loan is written off (1 to {MAX_WRITE_OFF_DAYS}).")
+    notice_days = models.JSONField(
+        default=default_notice_days, blank=True, validators=[validate_notice_days],
+        help_text="When customers are reminded: days before a due date as negative numbers, 0 "
+                  "for the due date, days past due as positive numbers, e.g. [-3, 0, 1, 7, 30].")
     min_amount = money_field(validators=[validate_amount])
     max_amount = money_field(validators=[validate_amount])
     apr_cap = models.DecimalField(max_digits=6, decimal_places=2, default=24,
@@ -141,6 +173,9 @@ class CreditProduct(models.Model):
                                    name="product_penalty_rate_in_range"),
             models.CheckConstraint(condition=Q(grace_days__lte=MAX_GRACE_DAYS),
                                    name="product_grace_days_in_range"),
+            models.CheckConstraint(
+                condition=Q(write_off_days__gte=1, write_off_days__lte=MAX_WRITE_OFF_DAYS),
+                name="product_write_off_days_in_range"),
         ]
 
     def __str__(self):
