@@ -111,7 +111,18 @@ class Instalment(models.Model):
 
     class Meta:
         ordering = ["loan_id", "seq"]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            # The close's daily reads, each a small slice of a large table: what falls due
+            # (not yet accrued, not yet overdue) and what is overdue, by partial indexes the
+            # planner cannot misjudge.
+            models.Index(fields=["due_date"], name="instalment_interest_unaccrued",
+                         condition=Q(interest_accrued=False)),
+            models.Index(fields=["due_date"], name="instalment_pending_by_due",
+                         condition=Q(status="pending")),
+            models.Index(fields=["loan", "due_date"], name="instalment_overdue_by_loan",
+                         condition=Q(status="overdue")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["loan", "seq"], name="one_instalment_per_seq"),
             models.CheckConstraint(

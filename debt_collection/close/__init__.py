@@ -1,0 +1,13 @@
+"""Collections' steps of the nightly close, one module per rule (docs/architecture.md, "The
+nightly close"). The order numbers leave room between steps:
+
+  200 mark_overdue, 250 accrue_penalty, 300 set_days_past_due   (overdue.py)
+  400 freeze_or_cure_lines                                       (freezes.py)
+  500 send_dunning_notices                                       (notices.py)
+  600 write_off                                                  (write_off.py)
+  650 snapshot_buckets                                           (overdue.py)
+
+The delinquency rules and the tables they change are lending's; these steps decide when they
+run, through lending's services. Importing a module registers its steps."""
+
+from . import overdue  # noqa: F401
