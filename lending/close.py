@@ -2,9 +2,9 @@
 
 from core.close import close_step
 
-from .services.accrual import interest_due_accrue
+from .services.accrual import interest_due_accrue, loans_with_interest_falling_due
 
 
-@close_step(name="accrue_interest_due", order=100)
-def accrue_interest_due(day):
-    return interest_due_accrue(day=day)
+@close_step(name="accrue_interest_due", order=100, ids=loans_with_interest_falling_due)
+def accrue_interest_due(day, first_id, last_id):
+    return interest_due_accrue(day=day, loan_id_from=first_id, loan_id_to=last_id)

@@ -20,6 +20,9 @@ class CloseRun(models.Model):
     current_step = models.CharField(max_length=40, blank=True)
     # "inline" (in the caller's process) or "workers" (Celery): how chunks are dispatched.
     dispatch = models.CharField(max_length=10, default="inline")
+    # Started by the beat schedule: when it is done, the next date the calendar has left
+    # behind is closed too.
+    catch_up = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,19 @@ from ..models import InstalmentStatus
 ZERO = Decimal("0.00")
 
 
+# Delinquency buckets by days past due: (name, first day, last day or None for no end). A loan
+# past the last is written off by the close at its product's write-off days (180 by default).
+BUCKETS = (("current", 0, 0), ("M1", 1, 30), ("M2", 31, 60), ("M3", 61, 90), ("M4", 91, None))
+
+
+def bucket_of(days: int) -> str:
+    """The bucket of a loan `days` past due."""
+    for name, first, last in BUCKETS:
+        if days >= first and (last is None or days <= last):
+            return name
+    raise ValueError(f"days past due cannot be negative: {days}")
+
+
 def latest_due_date_overdue_on(day: date, grace_days: int) -> date:
     """Instalments due on or before this date and still unpaid are overdue on `day`."""
     return day - timedelta(days=grace_days + 1)

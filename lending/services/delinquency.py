@@ -1,41 +1,106 @@
 """Set-based delinquency updates for the nightly close: which instalments are overdue and how
 many days past due each loan is. The rules are `lending.rules.delinquency`'s; collections'
-close steps call these (docs/architecture.md, "The nightly close")."""
+close steps call these (docs/architecture.md, "The nightly close"), each for one chunk of loan
+ids, and each finds its work through a partial index so that a night costs what that night's
+events cost, not what the book holds."""
 
-from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Min, OuterRef, Subquery
+from django.db import connection
+from django.db.models import Min
+
+from core.batch import rows_update
 
 from ..models import CreditProduct, Instalment, InstalmentStatus, Loan, LoanStatus
 from ..rules.delinquency import days_past_due, latest_due_date_overdue_on
 
 
-def instalments_mark_overdue(*, day) -> int:
-    """Unpaid instalments whose due date plus the product's grace days has passed by the next
-    business date become overdue (逾期). Returns how many changed."""
+def _bounds(queryset, field, first_id, last_id):
+    if first_id is not None:
+        queryset = queryset.filter(**{f"{field}__gte": first_id})
+    if last_id is not None:
+        queryset = queryset.filter(**{f"{field}__lte": last_id})
+    return queryset
+
+
+def loans_turning_overdue(day) -> list[int]:
+    """Ids of loans with an unpaid instalment that may turn overdue tonight: due on or before
+    the latest date any product's grace days allow (the step applies each product's own)."""
+    least_grace = min(CreditProduct.objects.values_list("grace_days", flat=True), default=0)
+    cutoff = latest_due_date_overdue_on(day + timedelta(days=1), least_grace)
+    return list(Instalment.objects.filter(status=InstalmentStatus.PENDING, due_date__lte=cutoff)
+                .values_list("loan_id", flat=True).distinct().order_by("loan_id"))
+
+
+def instalments_mark_overdue(*, day, first_id=None, last_id=None) -> int:
+    """Unpaid instalments (of loans with ids in the bounds) whose due date plus the product's
+    grace days has passed by the next business date become overdue (逾期). Instalments of a
+    written-off loan too: the customer still owes them. Returns how many changed."""
     next_day = day + timedelta(days=1)
+    pending = _bounds(Instalment.objects.filter(status=InstalmentStatus.PENDING), "loan_id",
+                      first_id, last_id)
     marked = 0
     for product_id, grace in CreditProduct.objects.values_list("pk", "grace_days"):
-        marked += Instalment.objects.filter(
-            status=InstalmentStatus.PENDING, loan__line__product_id=product_id,
+        marked += pending.filter(
+            loan__line__product_id=product_id,
             due_date__lte=latest_due_date_overdue_on(next_day, grace),
         ).update(status=InstalmentStatus.OVERDUE)
     return marked
 
 
-def loans_days_past_due_set(*, day) -> int:
-    """Days past due as of the next business date, from each loan's oldest overdue instalment."""
+def loans_delinquent(day) -> list[int]:
+    """Ids of loans whose days past due or penalty may change tonight: those with overdue
+    instalments (after `instalments_mark_overdue`) and active loans still counted past due,
+    both read from partial indexes. Written-off loans among them are skipped by the steps."""
+    late = set(Instalment.objects.filter(status=InstalmentStatus.OVERDUE)
+               .values_list("loan_id", flat=True).distinct())
+    late.update(Loan.objects.filter(days_past_due__gt=0, status=LoanStatus.ACTIVE)
+                .values_list("pk", flat=True))
+    return sorted(late)
+
+
+_DAYS_PAST_DUE_SQL = """
+UPDATE lending_loan l SET days_past_due = v.days
+FROM (
+    SELECT COALESCE(o.loan_id, d.id) AS id,
+           COALESCE(%(next_day)s::date - o.oldest, 0) AS days
+    FROM (SELECT loan_id, MIN(due_date) AS oldest FROM lending_instalment
+          WHERE status = %(overdue)s AND loan_id BETWEEN %(lo)s AND %(hi)s
+          GROUP BY loan_id) o
+    FULL JOIN (SELECT id FROM lending_loan
+               WHERE days_past_due > 0 AND status = %(active)s
+                 AND id BETWEEN %(lo)s AND %(hi)s) d
+           ON d.id = o.loan_id
+) v
+WHERE l.id = v.id AND l.status = %(active)s AND l.days_past_due <> v.days
+"""
+
+
+def loans_days_past_due_set(*, day, first_id=None, last_id=None) -> int:
+    """Days past due as of the next business date, from each active loan's oldest overdue
+    instalment (loans with ids in the bounds). Returns how many loans changed."""
     next_day = day + timedelta(days=1)
-    oldest = (Instalment.objects.filter(loan=OuterRef("pk"), status=InstalmentStatus.OVERDUE)
-              .values("loan").annotate(oldest=Min("due_date")).values("oldest"))
-    loans = Loan.objects.filter(status=LoanStatus.ACTIVE)
-    overdue = loans.filter(instalments__status=InstalmentStatus.OVERDUE).distinct()
-    dates = dict(overdue.annotate(oldest=Subquery(oldest)).values_list("pk", "oldest"))
-    by_days = defaultdict(list)
-    for loan_id, oldest_due in dates.items():
-        by_days[days_past_due(oldest_due, next_day)].append(loan_id)
-    for days, ids in by_days.items():
-        Loan.objects.filter(pk__in=ids).update(days_past_due=days)
-    cleared = loans.exclude(pk__in=list(dates)).exclude(days_past_due=0).update(days_past_due=0)
-    return len(dates) + cleared
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_DAYS_PAST_DUE_SQL, {
+                "next_day": next_day, "overdue": InstalmentStatus.OVERDUE,
+                "active": LoanStatus.ACTIVE,
+                "lo": first_id if first_id is not None else 0,
+                "hi": last_id if last_id is not None else 2**63 - 1})
+            return cursor.rowcount
+    return _days_past_due_set_in_python(next_day, first_id, last_id)
+
+
+def _days_past_due_set_in_python(next_day, first_id, last_id):
+    """The same update for the embedded demo database (SQLite)."""
+    oldest = dict(_bounds(Instalment.objects.filter(status=InstalmentStatus.OVERDUE),
+                          "loan_id", first_id, last_id)
+                  .values("loan_id").annotate(oldest=Min("due_date"))
+                  .values_list("loan_id", "oldest"))
+    loans = _bounds(Loan.objects.filter(status=LoanStatus.ACTIVE), "pk", first_id, last_id)
+    current = dict(loans.filter(pk__in=list(oldest)).values_list("pk", "days_past_due"))
+    current.update(loans.filter(days_past_due__gt=0).values_list("pk", "days_past_due"))
+    changes = [(days, loan_id) for loan_id, was in current.items()
+               if (days := days_past_due(oldest.get(loan_id), next_day)) != was]
+    rows_update(Loan, ["days_past_due"], changes)
+    return len(changes)

@@ -200,6 +200,7 @@ def _people(rng, n, start):
     city_pick = rng.random(n)
 
     profiles, signals, cities, ids = [], [], [], []
+    taken_ids = set()
     for i in range(n):
         profiles.append((i, birth[i], _decimal(income[i]), _decimal(debt[i]), employment[i],
                          int(employer_months[i]), int(tier[i]), str(housing[i])))
@@ -212,9 +213,23 @@ def _people(rng, n, start):
             signals.append(None)
         names = CITIES[int(tier[i])]
         cities.append(names[int(city_pick[i] * len(names))])
-        ids.append(id_number_make(region=REGIONS[int(tier[i])], birth_date=birth[i],
-                                  sequence=int(sequences[i])))
+        ids.append(_id_number_unused(taken_ids, REGIONS[int(tier[i])], birth[i],
+                                     int(sequences[i])))
     return profiles, signals, [str(g) for g in gender], cities, ids
+
+
+def _id_number_unused(taken: set, region: str, birth_date: date, sequence: int) -> str:
+    """A number no earlier customer of the population holds (one identity number, one
+    customer): the drawn sequence, else the next one of the same parity (so the same gender)
+    round the thousand. Draws nothing from the generator, so the rest of the population is
+    the same whether or not two customers drew one number."""
+    for step in range(0, 1000, 2):
+        number = id_number_make(region=region, birth_date=birth_date,
+                                sequence=(sequence + step) % 1000)
+        if number not in taken:
+            taken.add(number)
+            return number
+    raise ValueError(f"Every sequence of region {region}, born {birth_date}, is taken.")
 
 
 def _plans(rng, population, end):

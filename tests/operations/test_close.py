@@ -8,7 +8,8 @@ from core.calendar import business_date_today
 from lending.models import InstalmentStatus, JournalEntry
 from lending.selectors import ledger_account_balance
 from lending.services import loan_originate, loan_repay
-from operations.models import CloseStep
+from core.close import close_steps
+from operations.models import CloseChunk, CloseStatus, CloseStep
 from operations.nightly_close import (
     business_dates_catch_up,
     business_day_close,
@@ -76,7 +77,8 @@ def test_close_of_a_closed_date_changes_nothing(loan):
     business_day_close()
     steps = CloseStep.objects.count()
     entries = JournalEntry.objects.count()
-    assert business_day_close(business_date=date(2026, 3, 10)) == []
+    run = business_day_close(business_date=date(2026, 3, 10))
+    assert run.status == CloseStatus.DONE
     assert CloseStep.objects.count() == steps
     assert JournalEntry.objects.count() == entries
     assert business_date_today() == date(2026, 3, 11)
@@ -84,14 +86,16 @@ def test_close_of_a_closed_date_changes_nothing(loan):
         business_day_close(business_date=date(2026, 3, 20))
 
 
-def test_every_step_is_recorded_with_counts(loan):
+def test_every_step_is_recorded_with_counts_chunks_and_seconds(loan):
     set_business_date(date(2026, 3, 10))
-    business_day_close()
-    assert set(CloseStep.objects.filter(business_date=date(2026, 3, 10))
-               .values_list("step", flat=True)) == {
-        "accrue_interest_due", "mark_overdue", "accrue_penalty", "set_days_past_due",
-        "advance_business_date"}
-    assert CloseStep.objects.get(step="mark_overdue").rows == 1
+    run = business_day_close()
+    steps = {s.step: s for s in CloseStep.objects.filter(business_date=date(2026, 3, 10))}
+    assert {spec.name for spec in close_steps()} | {"advance_business_date"} == set(steps)
+    assert steps["mark_overdue"].rows == 1
+    assert steps["mark_overdue"].chunks_total == steps["mark_overdue"].chunks_done == 1
+    assert all(step.status == CloseStatus.DONE and step.run == run for step in steps.values())
+    assert all(chunk.seconds > 0 for chunk in CloseChunk.objects.filter(step__run=run))
+    assert run.status == CloseStatus.DONE and run.finished_at and run.current_step == ""
 
 
 def test_advance_command(loan, capsys):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.identity import id_number_make
-from accounts.models import Housing, User
+from accounts.models import CustomerProfile, Housing, User
 from accounts.roles import COLLECTOR, RISK_MANAGER, RISK_OFFICER
 from core.audit import actor_system
 from core.calendar import business_date_reset, business_date_today
@@ -122,8 +122,7 @@ class Command(BaseCommand):
             city=rng.choice(CITIES), housing=Housing.MORTGAGE if demo else rng.choice(
                 Housing.values),
             monthly_debt_payments=Decimal(0 if demo else rng.randrange(0, 3_001, 100)),
-            id_number=id_number_make(region="330106", birth_date=birth_date,
-                                     sequence=rng.randrange(1000)),
+            id_number=self.id_number_unused(birth_date, rng.randrange(1000)),
             consent_credit_check=True, consent_data_use=True)
         account_services.customer_signals_record(
             user=user, observed_on=today,
@@ -134,6 +133,16 @@ class Command(BaseCommand):
             phone_number_months=84 if demo else rng.randrange(3, 120),
             devices_last_year=1 if demo else rng.randrange(1, 4))
         return user
+
+    def id_number_unused(self, birth_date, sequence):
+        """A number no customer holds yet, the simulated ones included (one identity number,
+        one customer): the drawn sequence, else the next free one."""
+        for step in range(1000):
+            number = id_number_make(region="330106", birth_date=birth_date,
+                                    sequence=(sequence + step) % 1000)
+            if not CustomerProfile.objects.filter(id_number=number).exists():
+                return number
+        raise CommandError(f"No identity number of 330106 born {birth_date} is free.")
 
     def age(self, plans, rng):
         """Live DAYS_OF_HISTORY business days: draw, repay as each habit says, close each night."""
