@@ -5,10 +5,10 @@ import pytest
 from django.core.management import call_command
 
 from core.calendar import business_date_today
+from core.close import close_steps
 from lending.models import InstalmentStatus, JournalEntry
 from lending.selectors import ledger_account_balance
 from lending.services import loan_originate, loan_repay
-from core.close import close_steps
 from operations.models import CloseChunk, CloseStatus, CloseStep
 from operations.nightly_close import (
     business_dates_catch_up,
