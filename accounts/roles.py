@@ -17,7 +17,8 @@ _LENDING_VIEW = [
     "view_posting",
 ]
 # The calendar and the close's record: platform tables every back-office reader may see.
-_PLATFORM_VIEW = [("core", "view_businessdate"), ("operations", "view_closestep")]
+_PLATFORM_VIEW = [("core", "view_businessdate"), ("operations", "view_closerun"),
+                  ("operations", "view_closestep"), ("operations", "view_closechunk")]
 _BLOCK_LIST = ["view_blocklistentry", "add_blocklistentry", "delete_blocklistentry"]
 # Officers verify a customer's declared income (risk.services income_verify) from a decision.
 _RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST, "view_incomeverification",

@@ -30,6 +30,7 @@ class CloseRun(models.Model):
 
     class Meta:
         ordering = ["-business_date"]
+        permissions = [("resume_closerun", "Can resume a stopped close run")]
 
     def __str__(self):
         return f"Close of {self.business_date}"

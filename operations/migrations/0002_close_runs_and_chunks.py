@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-business_date'],
+                'permissions': [('resume_closerun', 'Can resume a stopped close run')],
             },
         ),
         migrations.AlterModelOptions(

@@ -174,3 +174,46 @@ def test_recorded_seconds_include_the_deferred_ledger_checks(bank):
     finally:
         close_registry._registry["accrue_penalty"] = spec
     assert CloseChunk.objects.get(step__step="accrue_penalty").status == CloseStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_stopped_runs_progress_and_resumes_it(
+        admin_client, bank, small_chunks, monkeypatch):
+    loans = _loans(3)
+    set_business_date(OVERDUE_DAY)
+    spec = close_registry.close_step_named("accrue_penalty")
+
+    def fails_on_the_second_chunk(day, first_id, last_id):
+        if first_id == loans[2].pk:
+            raise RuntimeError("disk full")
+        return spec.run(day, first_id, last_id)
+
+    monkeypatch.setitem(close_registry._registry, "accrue_penalty",
+                        dataclasses.replace(spec, run=fails_on_the_second_chunk))
+    with pytest.raises(CloseFailed):
+        business_day_close()
+    run = CloseRun.objects.get(business_date=OVERDUE_DAY)
+    page = admin_client.get(f"/admin/operations/closerun/{run.pk}/change/").content.decode()
+    assert "accrue_penalty: 1 of 2 chunks" in page and "disk full" in page
+
+    monkeypatch.setitem(close_registry._registry, "accrue_penalty", spec)
+    response = admin_client.post("/admin/operations/closerun/",
+                                 {"action": "resume", "_selected_action": [run.pk]}, follow=True)
+    assert f"The close of {OVERDUE_DAY} is done." in response.content.decode()
+    run.refresh_from_db()
+    assert run.status == CloseStatus.DONE and business_date_today() == date(2026, 3, 11)
+
+
+@pytest.mark.django_db
+def test_staff_without_the_permission_cannot_resume_a_close(client, bank):
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+    from accounts.roles import RISK_OFFICER
+
+    officer = User.objects.create_user("officer", password="x", is_staff=True)
+    officer.groups.add(Group.objects.get(name=RISK_OFFICER))
+    client.force_login(officer)
+    assert client.get("/admin/operations/closerun/").status_code == 200
+    page = client.get("/admin/operations/closerun/").content.decode()
+    assert "resume" not in page
