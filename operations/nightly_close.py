@@ -67,24 +67,25 @@ def close_run_start(business_date=None, *, dispatch=INLINE, catch_up=False):
 def close_chunk_run(chunk_id) -> bool:
     """Do one chunk in its own transaction, unless it is done already. Returns whether it did
     the work. A failure marks the chunk and its run failed, then re-raises."""
-    chunk = CloseChunk.objects.select_related("step").get(pk=chunk_id)
-    spec = close_step_named(chunk.step.step)
-    day = chunk.step.business_date
+    chunk = None
     try:
         with transaction.atomic(durable=True):
             # A second delivery of the same chunk waits here until the first commits, then
             # finds it done.
-            locked = CloseChunk.objects.select_for_update().get(pk=chunk_id)
+            chunk = locked = (CloseChunk.objects.select_for_update(of=("self",))
+                              .select_related("step").get(pk=chunk_id))
             if locked.status == CloseStatus.DONE:
                 return False
             started = time.perf_counter()
-            rows = spec.run(day, locked.first_id, locked.last_id)
+            spec = close_step_named(locked.step.step)
+            rows = spec.run(locked.step.business_date, locked.first_id, locked.last_id)
             _deferred_checks_run()
             locked.rows, locked.seconds = rows, time.perf_counter() - started
             locked.status, locked.error, locked.finished_at = CloseStatus.DONE, "", timezone.now()
             locked.save(update_fields=["rows", "seconds", "status", "error", "finished_at"])
     except Exception as exc:
-        _chunk_failed(chunk, exc)
+        if chunk is not None:
+            _chunk_failed(chunk, exc)
         raise
     return True
 
@@ -181,68 +182,76 @@ def _unfinished_chunks(run) -> list[int]:
 def _steps_advance(run) -> list[int]:
     """Close the run's current step (all its chunks are done) and plan the next steps until one
     has chunks to do; after the last, advance the business date. In the caller's transaction,
-    with the run locked."""
+    with the run locked. Steps with nothing to do tonight are recorded together, in one insert:
+    most nights most steps have nothing to do, and the close must stay cheap then."""
     steps = close_steps()
     if run.current_step:
         _step_finish(run.steps.get(step=run.current_step))
         order = close_step_named(run.current_step).order
         steps = [spec for spec in steps if spec.order > order]
+    idle = []
     for spec in steps:
-        step = _step_plan(run, spec)
-        if step.chunks_total:
-            run.current_step = spec.name
-            run.save(update_fields=["current_step"])
-            return list(step.chunks.order_by("seq").values_list("pk", flat=True))
-        _step_finish(step)
+        bounds = _chunks_of(spec, run.business_date)
+        if not bounds:
+            idle.append(spec)
+            continue
+        _steps_record_idle(run, idle)
+        step = CloseStep.objects.create(
+            run=run, business_date=run.business_date, step=spec.name, order=spec.order,
+            status=CloseStatus.RUNNING, chunks_total=len(bounds), started_at=timezone.now())
+        chunks = CloseChunk.objects.bulk_create(
+            CloseChunk(step=step, seq=seq, first_id=first, last_id=last)
+            for seq, (first, last) in enumerate(bounds, start=1))
+        run.current_step = spec.name
+        run.save(update_fields=["current_step"])
+        return [chunk.pk for chunk in chunks]
+    _steps_record_idle(run, idle)
     _run_finish(run)
     return []
 
 
-def _step_plan(run, spec) -> CloseStep:
-    """Record the step and cut its work into chunks, once: a resumed run keeps the chunks it
+def _chunks_of(spec, day) -> list[tuple]:
+    """The step's work cut into chunks, once, when it starts: a resumed run keeps the chunks it
     was given, whatever has changed since."""
-    step, _created = CloseStep.objects.update_or_create(
-        business_date=run.business_date, step=spec.name,
-        defaults={"run": run, "order": spec.order, "status": CloseStatus.RUNNING,
-                  "started_at": timezone.now()})
     if spec.ids is None:
-        bounds = [(None, None)]
-    else:
-        bounds = chunk_bounds(spec.ids(run.business_date), settings.CLOSE_CHUNK_SIZE)
-    CloseChunk.objects.bulk_create(
-        CloseChunk(step=step, seq=seq, first_id=first, last_id=last)
-        for seq, (first, last) in enumerate(bounds, start=1))
-    step.chunks_total = len(bounds)
-    step.save(update_fields=["chunks_total"])
-    return step
+        return [(None, None)]
+    return chunk_bounds(spec.ids(day), settings.CLOSE_CHUNK_SIZE)
+
+
+def _steps_record_idle(run, specs):
+    now = timezone.now()
+    CloseStep.objects.bulk_create(
+        CloseStep(run=run, business_date=run.business_date, step=spec.name, order=spec.order,
+                  status=CloseStatus.DONE, started_at=now, finished_at=now)
+        for spec in specs)
+    specs.clear()
 
 
 def _step_finish(step):
-    totals = step.chunks.aggregate(rows=Sum("rows"))
-    step.rows = totals["rows"] or 0
+    step.rows = step.chunks.aggregate(rows=Sum("rows"))["rows"] or 0
     step.chunks_done = step.chunks_total
     step.status, step.finished_at = CloseStatus.DONE, timezone.now()
     # Wall clock from planning to the last chunk's commit: what the night waited for.
     step.seconds = (step.finished_at - step.started_at).total_seconds()
     step.save(update_fields=["rows", "chunks_done", "status", "finished_at", "seconds"])
-    audit_event_append(actor=actor_system(step.step), action=f"close.{step.step}",
-                       subject_kind="close", subject_id=step.business_date.isoformat(),
-                       payload={"rows": step.rows, "chunks": step.chunks_total})
 
 
 def _run_finish(run):
+    """Advance the business date, record it as the last step, and put the night on the audit
+    trail: one event per date with every step's rows."""
     business_date_advance(from_day=run.business_date)
     now = timezone.now()
-    CloseStep.objects.update_or_create(
-        business_date=run.business_date, step=ADVANCE_STEP,
-        defaults={"run": run, "order": max((s.order for s in close_steps()), default=0) + 1,
-                  "status": CloseStatus.DONE, "rows": 1, "started_at": now, "finished_at": now})
+    CloseStep.objects.create(
+        run=run, business_date=run.business_date, step=ADVANCE_STEP,
+        order=max((s.order for s in close_steps()), default=0) + 1, status=CloseStatus.DONE,
+        rows=1, started_at=now, finished_at=now)
     run.status, run.current_step, run.finished_at = CloseStatus.DONE, "", now
     run.seconds = (now - run.started_at).total_seconds()
     run.save(update_fields=["status", "current_step", "finished_at", "seconds"])
-    audit_event_append(actor=actor_system(ADVANCE_STEP), action=f"close.{ADVANCE_STEP}",
+    audit_event_append(actor=actor_system("nightly_close"), action="close.run",
                        subject_kind="close", subject_id=run.business_date.isoformat(),
-                       payload={"rows": 1})
+                       payload={"steps": dict(run.steps.order_by("order")
+                                              .values_list("step", "rows"))})
     if run.catch_up and run.dispatch == WORKERS:
         # Imported here: the tasks module imports this one.
         from .tasks import run_nightly_close

@@ -53,7 +53,7 @@ def test_seed_demo_decides_every_demo_customer_with_a_trained_champion():
     for loan in Loan.objects.all():
         assert audit_trail_of("loan", loan.pk).first().action == "loan.originate"
     assert audit_trail_of("customer", demo.pk).first().action == "decision.make"
-    assert AuditEvent.objects.filter(subject_kind="close", action="close.mark_overdue").exists()
+    assert AuditEvent.objects.filter(subject_kind="close", action="close.run").exists()
 
     again = io.StringIO()
     call_command("seed_demo", stdout=again)
