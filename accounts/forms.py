@@ -1,5 +1,6 @@
 """Customer forms. They parse and check what was typed; the services apply the business rules
-(password strength, unique names, age) and their `ValidationError`s land back on these fields."""
+(password strength, unique names, one customer per identity number, age) and their
+`ValidationError`s land back on these fields."""
 
 from django import forms
 from django.conf import settings

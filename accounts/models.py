@@ -71,6 +71,10 @@ class Gender(models.TextChoices):
     UNSTATED = "unstated", "Not stated"
 
 
+ID_NUMBER_UNIQUE = "profile_one_customer_per_id_number"
+ID_NUMBER_TAKEN = "This identity number is already registered to another account."
+
+
 class CustomerProfile(models.Model):
     """What a customer tells us when applying; the risk engine builds its features from it."""
 
@@ -105,6 +109,10 @@ class CustomerProfile(models.Model):
                                    name="profile_debt_not_negative"),
             models.CheckConstraint(condition=models.Q(city_tier__gte=1, city_tier__lte=4),
                                    name="profile_city_tier_1_to_4"),
+            # One identity number, one customer (a blank number is no one's yet).
+            models.UniqueConstraint(
+                fields=["id_number"], condition=~models.Q(id_number=""),
+                name=ID_NUMBER_UNIQUE, violation_error_message=ID_NUMBER_TAKEN),
         ]
 
     def __str__(self):

@@ -14,4 +14,7 @@ urlpatterns = [
     # can sign a customer out; the header's "Log out" is a form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("notices/", views.notices, name="notices"),
+    path("notices/read-all/", views.notices_read_all, name="notices-read-all"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice"),
 ]

@@ -13,15 +13,22 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Max
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import ProfileForm, SignUpConfirmForm, SignUpForm
-from accounts.models import CustomerProfile, User
+from accounts.models import CustomerProfile, Notice, User
 from accounts.services import customer_profile_save
+from accounts.services.notices import (
+    notice_mark_read,
+    notices_for_customer,
+    notices_mark_all_read,
+)
 from accounts.services.sign_up import (
     customer_sign_up_confirm,
     customer_sign_up_link_address,
@@ -158,3 +165,35 @@ def profile(request):
             messages.success(request, "Your profile is saved.")
             return redirect("dashboard")
     return render(request, "accounts/profile.html", {"form": form, "existing": existing})
+
+
+# The customer's inbox of notices (accounts.services.notices). ---------------------------------
+
+NOTICES_PER_PAGE = 20
+
+
+@login_required
+@require_GET
+def notices(request):
+    page = Paginator(notices_for_customer(request.user), NOTICES_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "accounts/notices/inbox.html", {"page": page})
+
+
+@login_required
+@require_GET
+def notice_detail(request, pk):
+    """One notice, marked read by opening it. Another customer's notice is not found."""
+    try:
+        notice = notice_mark_read(customer=request.user, notice_id=pk)
+    except Notice.DoesNotExist:
+        raise Http404("No such notice.") from None
+    return render(request, "accounts/notices/detail.html", {"notice": notice})
+
+
+@login_required
+@require_POST
+def notices_read_all(request):
+    if notices_mark_all_read(customer=request.user):
+        messages.success(request, "All your notices are marked read.")
+    return redirect("notices")

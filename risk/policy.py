@@ -50,6 +50,10 @@ class PolicyInput:
     block_hit: object
     # The monthly income the decision uses (`risk.income`).
     monthly_income: Decimal
+    # The applicant's standing on our own book (`risk.selectors.applicant`).
+    has_overdue: bool = False
+    has_frozen_line: bool = False
+    has_written_off: bool = False
 
 
 def max_debt_to_income(product_code: str) -> Decimal:
@@ -140,8 +144,34 @@ def debt_to_income(p: PolicyInput) -> RuleResult:
                                                f"below {percent} of it.", shown)
 
 
+# Standing on our own book: a customer who owes us, whose line is frozen, or whose loan we
+# wrote off is not lent more, whatever a model would say of their application.
+def nothing_overdue(p: PolicyInput) -> RuleResult:
+    if not p.has_overdue:
+        return RuleResult("nothing_overdue", True, "You have no payment overdue with us.", False)
+    return RuleResult("nothing_overdue", False, "You have a payment overdue: please repay it "
+                                                "before applying again.", True)
+
+
+def no_frozen_line(p: PolicyInput) -> RuleResult:
+    if not p.has_frozen_line:
+        return RuleResult("no_frozen_line", True, "None of your credit lines is frozen.", False)
+    return RuleResult("no_frozen_line", False, "Your credit line is frozen, so we cannot lend "
+                                               "you more until it is unfrozen.", True)
+
+
+def nothing_written_off(p: PolicyInput) -> RuleResult:
+    if not p.has_written_off:
+        return RuleResult("nothing_written_off", True, "No loan of yours was written off.",
+                          False)
+    return RuleResult("nothing_written_off", False, "An earlier loan was written off because "
+                                                    "it went unpaid, so we cannot lend to you "
+                                                    "again.", True)
+
+
 RULES: tuple[Callable[[PolicyInput], RuleResult], ...] = (
-    adult, consents, identity_verified, not_block_listed, debt_to_income)
+    adult, consents, identity_verified, not_block_listed, nothing_overdue, no_frozen_line,
+    nothing_written_off, debt_to_income)
 
 
 def policy_evaluate(*, profile: CustomerProfile, product, today: date,
@@ -152,7 +182,10 @@ def policy_evaluate(*, profile: CustomerProfile, product, today: date,
     facts = PolicyInput(profile=profile, product_code=product.code, today=today,
                         block_hit=profile.block_hit,
                         monthly_income=(profile.monthly_income if monthly_income is None
-                                        else monthly_income))
+                                        else monthly_income),
+                        has_overdue=profile.has_overdue,
+                        has_frozen_line=profile.has_frozen_line,
+                        has_written_off=profile.has_written_off)
     return [rule(facts) for rule in RULES]
 
 

@@ -5,7 +5,15 @@ from datetime import date
 from decimal import Decimal
 
 from accounts.models import CustomerProfile, CustomerSignals
-from lending.models import CreditLine, CreditProduct
+from lending.models import (
+    CreditLine,
+    CreditLineStatus,
+    CreditProduct,
+    Instalment,
+    InstalmentStatus,
+    Loan,
+    LoanStatus,
+)
 
 from .features.application import SIGNAL_COLUMNS
 from .models import (
@@ -20,6 +28,9 @@ from .models import (
 _BLOCK = BlockListEntry._meta.db_table
 _DECISION = CreditDecision._meta.db_table
 _VERIFICATION = IncomeVerification._meta.db_table
+_LINE = CreditLine._meta.db_table
+_LOAN = Loan._meta.db_table
+_INSTALMENT = Instalment._meta.db_table
 
 # A block matches the person: their identity number, or the same full name (case and spaces
 # aside) and date of birth, so a new number for the same person is caught too. The number's
@@ -38,7 +49,29 @@ SELECT profile.*, {", ".join(f"signals.{name}" for name in SIGNAL_COLUMNS)},
                  AND (previous.id IS NULL OR verified.created_at > previous.created_at)
             THEN 1 ELSE 0 END AS verified_since_previous,
        (SELECT champion.id FROM {ModelVersion._meta.db_table} champion
-        WHERE champion.card = %s AND champion.status = %s) AS champion_id
+        WHERE champion.card = %s AND champion.status = %s) AS champion_id,
+       -- Standing: what the customer's own book says (any product). A written-off loan is
+       -- its own fact, not counted again as overdue.
+       CASE WHEN EXISTS (
+           SELECT 1 FROM {_LOAN} loan JOIN {_LINE} owner ON owner.id = loan.line_id
+           WHERE owner.customer_id = profile.user_id AND loan.status <> '{LoanStatus.WRITTEN_OFF}'
+             AND (loan.days_past_due > 0 OR EXISTS (
+                 SELECT 1 FROM {_INSTALMENT} instalment
+                 WHERE instalment.loan_id = loan.id
+                   AND instalment.status = '{InstalmentStatus.OVERDUE}')))
+            THEN 1 ELSE 0 END AS standing_overdue,
+       CASE WHEN EXISTS (
+           SELECT 1 FROM {_LINE} frozen
+           WHERE frozen.customer_id = profile.user_id
+             AND frozen.status = '{CreditLineStatus.FROZEN}')
+            THEN 1 ELSE 0 END AS standing_frozen,
+       CASE WHEN EXISTS (
+           SELECT 1 FROM {_LOAN} loan JOIN {_LINE} owner ON owner.id = loan.line_id
+           WHERE owner.customer_id = profile.user_id
+             AND loan.status = '{LoanStatus.WRITTEN_OFF}')
+            THEN 1 ELSE 0 END AS standing_written_off,
+       (SELECT line.officer_cap FROM {_LINE} line
+        WHERE line.customer_id = profile.user_id AND line.product_id = %s) AS line_officer_cap
 FROM {CustomerProfile._meta.db_table} profile
 LEFT JOIN {CustomerSignals._meta.db_table} signals ON signals.user_id = profile.user_id
 LEFT JOIN {_BLOCK} blocked ON blocked.id = COALESCE(
@@ -111,12 +144,15 @@ def applicant(*, customer_id: int, product, today: date) -> CustomerProfile | No
     - `previous_income`, `previous_decision_id`: the income their last decision (any product)
       used; `verified_income`, `verified_on`, `verification_id` of their latest income
       verification and `verified_since_previous`;
-    - `champion_id`: the A-card champion now, so scoring needs no query of its own.
+    - `champion_id`: the A-card champion now, so scoring needs no query of its own;
+    - their standing on the book, for the policy rules: `has_overdue` (a loan not written off
+      with days past due or an overdue instalment), `has_frozen_line`, `has_written_off`;
+    - `line_officer_cap`: an officer's cap on their line of this product, or None.
 
     One hand-written query: the decision is on the hot path, and compiling the same read
     through the ORM (select_related plus subqueries) took three times as long as running it.
     The SQL is portable (PostgreSQL and the embedded SQLite)."""
-    params = [Card.APPLICATION.value, ModelStatus.CHAMPION.value, product.pk, today,
+    params = [Card.APPLICATION.value, ModelStatus.CHAMPION.value, product.pk, product.pk, today,
               customer_id]
     found = list(CustomerProfile.objects.raw(_APPLICANT_SQL, params))
     if not found:
@@ -135,6 +171,10 @@ def applicant(*, customer_id: int, product, today: date) -> CustomerProfile | No
     profile.verified_income = _amount(profile.verified_income)
     profile.verified_on = _date(profile.verified_on)
     profile.verified_since_previous = bool(profile.verified_since_previous)
+    profile.has_overdue = bool(profile.standing_overdue)
+    profile.has_frozen_line = bool(profile.standing_frozen)
+    profile.has_written_off = bool(profile.standing_written_off)
+    profile.line_officer_cap = _amount(profile.line_officer_cap)
     return profile
 
 

@@ -54,3 +54,32 @@ def test_the_decision_benchmark_prints_its_figures():
                   r"exact contributions, 200 rows \(pred_contribs\)"):
         [rate] = figures(label + rf"\s+{NUMBER} rows/s", output)
         assert rate > 0, label
+
+
+def test_the_close_benchmark_prints_its_figures():
+    """A tiny book (2,000 customers) built, closed through real workers (1 and 2 processes)
+    beside its floor, and every target printed with its verdict."""
+    parts = urllib.parse.urlsplit(bench_database_url())
+    database = urllib.parse.urlunsplit(parts._replace(path=parts.path + "_close"))
+    redis = urllib.parse.urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    env = {**os.environ}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run(
+        [sys.executable, "benchmarks/close.py", "--accounts", "2000", "--workers", "1,2",
+         "--database-url", database,
+         "--redis-url", urllib.parse.urlunsplit(redis._replace(path="/8"))],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+    output = run.stdout
+    assert run.returncode == 0, output[-3000:] + run.stderr[-3000:]
+
+    assert re.search(r"Load average at start: [\d.]+/", output)
+    assert re.search(r"Load average at end: [\d.]+/", output)
+    for step in ("accrue_interest_due", "mark_overdue", "accrue_penalty", "set_days_past_due"):
+        rows, one, _x1, two, _x2, floor_rows, floor_s, _chunks = figures(
+            rf"\n{step}" + rf"\s+{NUMBER}" * 8, output)
+        assert one > 0 and two > 0 and floor_s > 0, step
+        assert rows == floor_rows, step
+    for target in (r"overdue steps together under 30 s", r"whole close under 2 minutes",
+                   r"each step within 2x of its floor", r"the book doubled costs at most 2\.2x",
+                   r"2 workers faster than 1", r"recorded step times include the commit"):
+        assert re.search(rf"Target: {target}.*: (met|not met) \(", output), target

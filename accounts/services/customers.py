@@ -7,11 +7,13 @@ from datetime import date
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.cities import city_tier
 from accounts.identity import IdNumberInvalid, id_number_normalise, id_number_parse
 from accounts.models import (
+    ID_NUMBER_TAKEN,
+    ID_NUMBER_UNIQUE,
     CustomerProfile,
     CustomerSignals,
     EmploymentStatus,
@@ -147,9 +149,47 @@ def customer_profile_save(*, user, **fields) -> CustomerProfile:
         raise TypeError(f"customer_profile_save needs exactly {sorted(PROFILE_FIELDS)}; "
                         f"unknown {sorted(unknown)}, missing {sorted(missing)}.")
     cleaned = _check_profile(fields)
-    with transaction.atomic():
-        profile, _created = CustomerProfile.objects.update_or_create(user=user, defaults=cleaned)
+    number = cleaned["id_number"]
+    if number and CustomerProfile.objects.filter(id_number=number).exclude(user=user).exists():
+        raise ValidationError({"id_number": [ID_NUMBER_TAKEN]})
+    try:
+        with transaction.atomic():
+            profile, _created = CustomerProfile.objects.update_or_create(user=user,
+                                                                         defaults=cleaned)
+    except IntegrityError as error:
+        # Another account saved the number since the check above.
+        if _id_number_taken(error):
+            raise ValidationError({"id_number": [ID_NUMBER_TAKEN]}) from None
+        raise
     return profile
+
+
+def _id_number_taken(error: IntegrityError) -> bool:
+    """The error is the one-customer-per-identity-number rule's (the database's last word
+    when two accounts save one number at the same moment)."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == ID_NUMBER_UNIQUE
+
+
+def _id_numbers_check(usernames, profiles):
+    """No number twice in the batch, and none that another customer already holds."""
+    first = {}
+    for username, cleaned in zip(usernames, profiles, strict=True):
+        number = cleaned["id_number"]
+        if not number:
+            continue
+        if number in first:
+            raise ValidationError({"id_number": [
+                f"{username} and {first[number]} have the same identity number: "
+                f"{ID_NUMBER_TAKEN}"]})
+        first[number] = username
+    numbers = list(first)
+    for start in range(0, len(numbers), BATCH):
+        taken = (CustomerProfile.objects.filter(id_number__in=numbers[start:start + BATCH])
+                 .values_list("id_number", flat=True).first())
+        if taken is not None:
+            raise ValidationError({"id_number": [
+                f"{first[taken]}'s identity number: {ID_NUMBER_TAKEN}"]})
 
 
 def customers_create_many(people, *, signals_observed_on) -> list[User]:
@@ -157,7 +197,8 @@ def customers_create_many(people, *, signals_observed_on) -> list[User]:
     (username, email, profile fields, signals or None), checked by the same rules as
     `customer_sign_up`'s names, `customer_profile_save` and `customer_signals_record`. They get
     unusable passwords: nobody signs in as them, and hashing thousands of passwords takes
-    minutes."""
+    minutes. One identity number, one customer: a number repeated in `people`, or already
+    held by a customer, is a ValidationError on `id_number` and nobody is created."""
     today = business_date_today()
     users, profiles, signals = [], [], []
     for username, email, fields, shared in people:
@@ -169,6 +210,7 @@ def customers_create_many(people, *, signals_observed_on) -> list[User]:
         if shared is not None and not fields["consent_data_use"]:
             raise ValidationError(f"{username} has not consented to the use of their data.")
         signals.append(None if shared is None else signals_checked(shared))
+    _id_numbers_check([user.username for user in users], profiles)
     with transaction.atomic():
         users = User.objects.bulk_create(users, batch_size=BATCH)
         CustomerProfile.objects.bulk_create(

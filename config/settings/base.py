@@ -93,6 +93,19 @@ DATABASES = {
 }
 # Money-moving services open their own durable transactions (docs/architecture.md).
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# django-pgtrigger runs every trigger through _pgtrigger_should_ignore(), which reads the
+# pgtrigger.ignore setting inside BEGIN ... EXCEPTION. Unset (or '' after a pgtrigger.ignore()
+# block) the read raises, and the aborted subtransaction costs a scan of the transaction's
+# deferred-trigger queue: quadratic in a large close. An empty list set per connection is
+# read without raising; pgtrigger.ignore() still works (it sets the value per transaction and
+# resets to this one).
+if DATABASES["default"].get("ENGINE") in {"django.db.backends.postgresql",
+                                         "django.contrib.gis.db.backends.postgis"}:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c pgtrigger.ignore={{}}".strip()
+    # No JIT compilation: our queries are short, and a misjudged row count once made the
+    # planner spend seconds compiling a plan for an UPDATE of a few thousand rows.
+    _options["options"] += " -c jit=off"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -140,6 +153,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# The close's tasks have a queue of their own, so that a night's chunks never wait behind the
+# e-mail its notices queue: run `celery -A config worker -Q close,celery` (or dedicated close
+# workers with `-Q close`).
+CELERY_TASK_ROUTES = {"operations.tasks.*": {"queue": "close"}}
 # The beat schedule lives in the database (django-celery-beat), editable in the admin without a
 # deploy; operations' migration 0003 seeds it with the nightly close.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -353,3 +370,11 @@ CONTENT_SECURITY_POLICY = {
 # signed-in user, to a request with session data or an Authorization header, or that sets a
 # cookie is `Cache-Control: no-store, private`. Anonymous public pages stay cacheable.
 PRIVATE_URL_NAMES = ["admin:", "oauth2_provider:", "login", "logout", "signup", "signup-confirm"]
+
+# Customer notices (accounts.services.notices): shown in the inbox, e-mailed through
+# EMAIL_BACKEND above by Celery after commit. Text messages go through SMS_BACKEND (accounts.sms),
+# a dotted path to a backend class; None sends none. No provider is wired yet:
+# "accounts.sms.ConsoleSmsBackend" prints them, "accounts.sms.LocmemSmsBackend" keeps them.
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or None
+# The header's unread count.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.context_processors.notices")

@@ -10,4 +10,9 @@ nightly close"). The order numbers leave room between steps:
 The delinquency rules and the tables they change are lending's; these steps decide when they
 run, through lending's services. Importing a module registers its steps."""
 
-from . import overdue  # noqa: F401
+from . import (
+    freezes,  # noqa: F401
+    notices,  # noqa: F401
+    overdue,  # noqa: F401
+    write_off,  # noqa: F401
+)

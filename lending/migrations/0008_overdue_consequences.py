@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='loan',
-            index=models.Index(condition=models.Q(('days_past_due__gt', 0), ('status', 'active')), fields=['id'], include=('days_past_due',), name='loan_delinquent'),
+            index=models.Index(condition=models.Q(('days_past_due__gt', 0), ('status', 'active')), fields=['id', 'days_past_due'], name='loan_delinquent'),
         ),
         migrations.AddConstraint(
             model_name='creditline',
@@ -174,5 +174,9 @@ class Migration(migrations.Migration):
         pgtrigger.migrations.AddTrigger(
             model_name='writeoffshare',
             trigger=pgtrigger.compiler.Trigger(name='write_off_share_no_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='a6ba08f2bfe4b9e4342cbf374af46965a9a01078', operation='DELETE', pgid='pgtrigger_write_off_share_no_delete_ddd23', table='lending_writeoffshare', when='BEFORE')),
+        ),
+        migrations.AddIndex(
+            model_name='creditline',
+            index=models.Index(condition=models.Q(('frozen_by', 'overdue')), fields=['customer'], name='line_frozen_by_overdue'),
         ),
     ]

@@ -46,6 +46,11 @@ class CreditLine(models.Model):
 
     class Meta:
         permissions = [("lower_limit_creditline", "Can lower a credit line's limit")]
+        indexes = [
+            # The close's cure: lines the overdue rule froze, few among many.
+            models.Index(fields=["customer"], name="line_frozen_by_overdue",
+                         condition=Q(frozen_by="overdue")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "product"], name="one_line_per_product"),
             models.CheckConstraint(condition=Q(credit_limit__gte=0),

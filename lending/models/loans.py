@@ -39,7 +39,7 @@ class Loan(models.Model):
             models.Index(fields=["status", "disbursed_on"]),
             # The close's delinquent loans: a small slice of a large book, found and cut into
             # chunks of ids without a scan.
-            models.Index(fields=["id"], include=["days_past_due"], name="loan_delinquent",
+            models.Index(fields=["id", "days_past_due"], name="loan_delinquent",
                          condition=Q(days_past_due__gt=0, status="active")),
         ]
         constraints = [

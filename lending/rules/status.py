@@ -11,8 +11,11 @@ LINE_TRANSITIONS = {
     CreditLineStatus.CLOSED: set(),
 }
 LOAN_TRANSITIONS = {
-    LoanStatus.ACTIVE: {LoanStatus.PAID_OFF},
+    # Written off (核销) at the product's write-off days past due, or by an officer; for good:
+    # money received afterwards is a recovery (lending/services/write_off.py).
+    LoanStatus.ACTIVE: {LoanStatus.PAID_OFF, LoanStatus.WRITTEN_OFF},
     LoanStatus.PAID_OFF: set(),
+    LoanStatus.WRITTEN_OFF: set(),
 }
 INSTALMENT_TRANSITIONS = {
     InstalmentStatus.PENDING: {InstalmentStatus.OVERDUE, InstalmentStatus.PAID},

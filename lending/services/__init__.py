@@ -11,6 +11,7 @@ from .batch import (
 from .delinquency import instalments_mark_overdue, loans_days_past_due_set
 from .ledger import chart_of_accounts_ensure
 from .lines import (
+    credit_line_cap_lift,
     credit_line_close,
     credit_line_freeze,
     credit_line_open,
@@ -22,13 +23,16 @@ from .origination import loan_originate
 from .penalty import loans_penalty_accrue
 from .products import credit_product_create, credit_product_update, partner_bank_create
 from .repayment import loan_payoff_amount, loan_repay
+from .write_off import loan_write_off, loans_write_off
 
 __all__ = [
     "book_statistics_refresh",
     "credit_lines_open_many",
     "loans_originate_many",
     "loans_repay_many",
+    "loans_write_off",
     "chart_of_accounts_ensure",
+    "credit_line_cap_lift",
     "credit_line_close",
     "credit_line_freeze",
     "credit_line_open",
@@ -42,6 +46,7 @@ __all__ = [
     "loan_originate",
     "loan_payoff_amount",
     "loan_repay",
+    "loan_write_off",
     "loans_days_past_due_set",
     "loans_penalty_accrue",
     "partner_bank_create",

@@ -23,13 +23,25 @@ def _bounds(queryset, field, first_id, last_id):
     return queryset
 
 
-def loans_turning_overdue(day) -> list[int]:
-    """Ids of loans with an unpaid instalment that may turn overdue tonight: due on or before
-    the latest date any product's grace days allow (the step applies each product's own)."""
+def _pending_due_by(day):
+    """Pending instalments that may turn overdue tonight: due on or before the latest date any
+    product's grace days allow (the step applies each product's own). The earliest pending due
+    date, read from the partial index, bounds the range from below too, so the planner sees
+    the few days it is (every earlier night turned its own instalments overdue) rather than
+    guessing from the whole table's due dates."""
     least_grace = min(CreditProduct.objects.values_list("grace_days", flat=True), default=0)
     cutoff = latest_due_date_overdue_on(day + timedelta(days=1), least_grace)
-    return list(Instalment.objects.filter(status=InstalmentStatus.PENDING, due_date__lte=cutoff)
-                .values_list("loan_id", flat=True).distinct().order_by("loan_id"))
+    pending = Instalment.objects.filter(status=InstalmentStatus.PENDING)
+    earliest = pending.aggregate(earliest=Min("due_date"))["earliest"]
+    if earliest is None or earliest > cutoff:
+        return pending.none()
+    return pending.filter(due_date__gte=earliest, due_date__lte=cutoff)
+
+
+def loans_turning_overdue(day) -> list[int]:
+    """Ids of loans with an unpaid instalment that may turn overdue tonight."""
+    return list(_pending_due_by(day).values_list("loan_id", flat=True).distinct()
+                .order_by("loan_id"))
 
 
 def instalments_mark_overdue(*, day, first_id=None, last_id=None) -> int:
@@ -37,8 +49,7 @@ def instalments_mark_overdue(*, day, first_id=None, last_id=None) -> int:
     grace days has passed by the next business date become overdue (逾期). Instalments of a
     written-off loan too: the customer still owes them. Returns how many changed."""
     next_day = day + timedelta(days=1)
-    pending = _bounds(Instalment.objects.filter(status=InstalmentStatus.PENDING), "loan_id",
-                      first_id, last_id)
+    pending = _bounds(_pending_due_by(day), "loan_id", first_id, last_id)
     marked = 0
     for product_id, grace in CreditProduct.objects.values_list("pk", "grace_days"):
         marked += pending.filter(
@@ -53,7 +64,7 @@ def loans_delinquent(day) -> list[int]:
     instalments (after `instalments_mark_overdue`) and active loans still counted past due,
     both read from partial indexes. Written-off loans among them are skipped by the steps."""
     late = set(Instalment.objects.filter(status=InstalmentStatus.OVERDUE)
-               .values_list("loan_id", flat=True).distinct())
+               .values_list("loan_id", flat=True).order_by().distinct())
     late.update(Loan.objects.filter(days_past_due__gt=0, status=LoanStatus.ACTIVE)
                 .values_list("pk", flat=True))
     return sorted(late)

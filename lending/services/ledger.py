@@ -13,6 +13,10 @@ INTEREST_INCOME = "interest_income"
 FEE_INCOME = "fee_income"
 PENALTY_RECEIVABLE = "penalty_receivable"
 PENALTY_INCOME = "penalty_income"
+# Write-offs (lending/services/write_off.py): the platform's own share of principal written
+# off is a loss; money received on a written-off loan, less the banks' shares, is income.
+CREDIT_LOSS = "credit_loss"
+RECOVERY_INCOME = "recovery_income"
 PLATFORM = "platform"
 
 PLATFORM_ACCOUNTS = [
@@ -22,6 +26,8 @@ PLATFORM_ACCOUNTS = [
     (FEE_INCOME, "Fee income", AccountKind.INCOME),
     (PENALTY_RECEIVABLE, "Penalty receivable", AccountKind.ASSET),
     (PENALTY_INCOME, "Penalty income", AccountKind.INCOME),
+    (CREDIT_LOSS, "Credit losses (platform's share of write-offs)", AccountKind.EXPENSE),
+    (RECOVERY_INCOME, "Recoveries on written-off loans", AccountKind.INCOME),
     (f"principal_receivable:{PLATFORM}", "Principal receivable (platform-funded)",
      AccountKind.ASSET),
 ]

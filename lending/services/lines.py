@@ -9,7 +9,10 @@ from core.money import CENT, to_decimal, to_money, to_rate
 
 from ..errors import LendingError
 from ..models import CreditLine, CreditLineStatus, LimitChange
+from ..models.lines import FreezeSource
 from ..rules.status import LINE_TRANSITIONS, transition_check
+
+FREEZE_REASON_LENGTH = CreditLine._meta.get_field("freeze_reason").max_length
 
 
 def credit_line_open(*, customer, product, credit_limit, daily_rate, actor) -> CreditLine:
@@ -32,7 +35,11 @@ def credit_line_open(*, customer, product, credit_limit, daily_rate, actor) -> C
 def line_limit_lower(*, line_id: int, new_limit, reason: str, officer=None,
                      actor=None) -> LimitChange:
     """降额: lower a line's limit, recording who did it, why, and when: an `officer` (a user),
-    or the system as `actor` when a rule does it."""
+    or the system as `actor` when a rule does it.
+
+    An officer's cut also caps the line (`officer_cap`) at the new limit: no acceptance,
+    re-application or automatic raise takes the limit above it until an officer lifts the cap
+    (`credit_line_cap_lift`). A rule's cut caps nothing; a cap already set stays."""
     actor = actor or actor_user(officer)
     new_limit = to_decimal(new_limit, what="new limit")
     if new_limit < 0 or new_limit != new_limit.quantize(CENT):
@@ -50,14 +57,19 @@ def line_limit_lower(*, line_id: int, new_limit, reason: str, officer=None,
                                             new_limit=new_limit, reason=reason, officer=officer,
                                             business_date=business_date_today())
         line.credit_limit = new_limit
-        line.save(update_fields=["credit_limit", "updated_at"])
-        _limit_change_audit(actor, change, action="line.limit_lower")
+        fields = ["credit_limit"]
+        if officer is not None:
+            line.officer_cap = new_limit
+            fields.append("officer_cap")
+        line.save(update_fields=[*fields, "updated_at"])
+        _limit_change_audit(actor, change, action="line.limit_lower",
+                            extra={"officer_cap": line.officer_cap})
     return change
 
 
-def _limit_change_audit(actor, change, *, action, daily_rate=None):
+def _limit_change_audit(actor, change, *, action, daily_rate=None, extra=None):
     payload = {"from": change.old_limit, "to": change.new_limit, "reason": change.reason,
-               "business_date": change.business_date}
+               "business_date": change.business_date, **(extra or {})}
     if daily_rate is not None:
         payload["daily_rate"] = daily_rate
     audit_event_append(actor=actor, action=action, subject_kind="line",
@@ -69,6 +81,11 @@ def line_limit_raise(*, line_id: int, new_limit, reason: str, actor, officer=Non
     """Raise a line's limit to `new_limit` (recorded as a LimitChange) and, when given, set its
     daily rate within the product's band. A raise never lowers: a limit already at or above
     `new_limit` stays, with no change recorded.
+
+    While an officer's cap holds (`officer_cap`), the raise goes no higher than the cap: the
+    LimitChange's reason says so, and a raise the cap stops altogether is recorded in the
+    line's audit trail (`line.limit_raise_capped`), so a cap never gives way silently and a
+    raise is never silently lost. The caller sees the limit granted on the line it gets back.
 
     Joins the caller's transaction when there is one (accepting a credit offer marks the
     decision accepted in the same transaction); the line is locked either way."""
@@ -88,50 +105,102 @@ def line_limit_raise(*, line_id: int, new_limit, reason: str, actor, officer=Non
                                    f"{product.min_daily_rate}-{product.max_daily_rate}.")
             line.daily_rate = rate
             fields.append("daily_rate")
+        cap = line.officer_cap
+        granted = new_limit if cap is None else min(new_limit, cap)
+        capped = granted < new_limit and new_limit > line.credit_limit
         change = None
-        if new_limit > line.credit_limit:
+        if granted > line.credit_limit:
+            if capped:
+                reason = f"{reason} (asked {new_limit}, held at the officer's cap {cap})"
             change = LimitChange.objects.create(line=line, old_limit=line.credit_limit,
-                                                new_limit=new_limit, reason=reason,
+                                                new_limit=granted, reason=reason,
                                                 officer=officer,
                                                 business_date=business_date_today())
-            line.credit_limit = new_limit
+            line.credit_limit = granted
             fields.append("credit_limit")
         if fields:
             line.save(update_fields=[*fields, "updated_at"])
         if change is not None:
-            _limit_change_audit(actor, change, action="line.limit_raise", daily_rate=rate)
-        elif "daily_rate" in fields:
-            audit_event_append(actor=actor, action="line.rate_change", subject_kind="line",
-                               subject_id=line.pk, payload={"daily_rate": rate,
-                                                            "reason": reason})
+            _limit_change_audit(actor, change, action="line.limit_raise", daily_rate=rate,
+                                extra={"asked": new_limit, "officer_cap": cap} if capped
+                                else None)
+        else:
+            if capped:
+                audit_event_append(actor=actor, action="line.limit_raise_capped",
+                                   subject_kind="line", subject_id=line.pk,
+                                   payload={"asked": new_limit, "officer_cap": cap,
+                                            "credit_limit": line.credit_limit,
+                                            "reason": reason,
+                                            "business_date": business_date_today()})
+            if "daily_rate" in fields:
+                audit_event_append(actor=actor, action="line.rate_change", subject_kind="line",
+                                   subject_id=line.pk, payload={"daily_rate": rate,
+                                                                "reason": reason})
     return line
 
 
-def _line_status_change(*, line_id, new_status, reason, actor, action):
+def credit_line_cap_lift(*, line_id: int, reason: str, actor) -> CreditLine:
+    """An officer lifts the cap their (or a colleague's) limit cut set: later acceptances,
+    re-applications and automatic raises may take the limit higher again. The limit itself
+    does not change, so no LimitChange is recorded; the lift is an event on the line's audit
+    trail. A line with no cap is left as it is."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LendingError("A reason is required to lift a line's cap.")
+    with transaction.atomic(durable=True):
+        line = CreditLine.objects.select_for_update(of=("self",)).get(pk=line_id)
+        if line.officer_cap is None:
+            return line
+        cap = line.officer_cap
+        line.officer_cap = None
+        line.save(update_fields=["officer_cap", "updated_at"])
+        audit_event_append(actor=actor, action="line.cap_lift", subject_kind="line",
+                           subject_id=line.pk,
+                           payload={"officer_cap": cap, "credit_limit": line.credit_limit,
+                                    "reason": reason, "business_date": business_date_today()})
+    return line
+
+
+def _line_status_change(*, line_id, new_status, reason, actor, action, frozen_by=""):
+    """Move a line to `new_status`. A frozen line records who froze it (`frozen_by`) and why;
+    any other status clears both (a database check holds that)."""
     reason = (reason or "").strip()
     if not reason:
         raise LendingError("A reason is required to change a line's status.")
     with transaction.atomic(durable=True):
         line = CreditLine.objects.select_for_update(of=("self",)).get(pk=line_id)
-        old_status = line.status
+        old_status, old_frozen_by = line.status, line.frozen_by
         transition_check(LINE_TRANSITIONS, old_status, new_status, what="credit line")
-        if old_status == new_status:
+        # Staying put is no change, except that an officer's freeze takes over a freeze by the
+        # overdue rule (whose cure then leaves the line frozen).
+        if old_status == new_status and old_frozen_by == frozen_by:
             return line
         line.status = new_status
-        line.save(update_fields=["status", "updated_at"])
+        line.frozen_by = frozen_by
+        line.freeze_reason = reason[:FREEZE_REASON_LENGTH] if frozen_by else ""
+        line.save(update_fields=["status", "frozen_by", "freeze_reason", "updated_at"])
+        payload = {"from": old_status, "to": new_status, "reason": reason,
+                   "business_date": business_date_today()}
+        if frozen_by or old_frozen_by:
+            payload["frozen_by"] = frozen_by
+            payload["was_frozen_by"] = old_frozen_by
         audit_event_append(actor=actor, action=action, subject_kind="line", subject_id=line.pk,
-                           payload={"from": old_status, "to": new_status, "reason": reason,
-                                    "business_date": business_date_today()})
+                           payload=payload)
     return line
 
 
 def credit_line_freeze(*, line_id, reason, actor) -> CreditLine:
-    """No draws or purchases on the line until it is unfrozen."""
+    """An officer's freeze: no draws or purchases on the line until an officer unfreezes it.
+    It holds whatever the customer pays (the overdue rule's freezes are
+    `lending.services.freezes`'), and takes over a freeze the overdue rule made."""
     return _line_status_change(line_id=line_id, new_status=CreditLineStatus.FROZEN,
-                               reason=reason, actor=actor, action="line.freeze")
+                               reason=reason, actor=actor, action="line.freeze",
+                               frozen_by=FreezeSource.OFFICER)
 
 
 def credit_line_unfreeze(*, line_id, reason, actor) -> CreditLine:
+    """Lift a freeze, whoever made it. (A line the overdue rule froze is frozen again by the
+    next close while the customer is still overdue.)"""
     return _line_status_change(line_id=line_id, new_status=CreditLineStatus.ACTIVE,
                                reason=reason, actor=actor, action="line.unfreeze")
 

@@ -1,5 +1,5 @@
 """Penalty interest (罚息) on overdue instalments, accrued by the nightly close
-(debt_collection/close.py, step `accrue_penalty`, after `mark_overdue`).
+(debt_collection/close/overdue.py, step `accrue_penalty`, after `mark_overdue`).
 
 The rule, for the close of business date D (statuses as `instalments_mark_overdue` left them that
 night, i.e. as of the next business date D+1):

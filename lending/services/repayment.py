@@ -20,12 +20,14 @@ from ..models import (
     LoanStatus,
     Repayment,
 )
+from ..models.loans import Recovery
 from ..rules.allocation import InstalmentState, allocate_payment, payoff_amount
 from ..rules.delinquency import days_past_due_of
 from ..rules.status import INSTALMENT_TRANSITIONS, LOAN_TRANSITIONS, transition_check
 from ..selectors import income_repaid_by_loan
 from . import ledger
 from .penalty import penalty_receivable_by_loan
+from .write_off import loan_recovery_book
 
 STATE_FIELDS = [f.name for f in fields(InstalmentState)]
 ZERO = Decimal("0.00")
@@ -133,8 +135,9 @@ def repayment_legs(allocation, fundings, principal_parts, income_parts,
     return legs
 
 
-def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
-    """Take a payment on a loan: oldest due first, the rest pays future principal early.
+def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment | Recovery:
+    """Take a payment on a loan: oldest due first, the rest pays future principal early. On a
+    written-off loan the payment is a `Recovery` (`write_off.loan_recovery_book`).
 
     One durable transaction; the same key replays the first repayment."""
     amount = to_money(amount, what="amount")
@@ -142,6 +145,8 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
     with transaction.atomic(durable=True):
         record, replay = idempotency_key_claim(scope=scope, key=idempotency_key, payload=payload)
         if replay is not None:
+            if "recovery_id" in replay:
+                return Recovery.objects.get(pk=replay["recovery_id"])
             return Repayment.objects.get(pk=replay["repayment_id"])
         line_id = Loan.objects.filter(pk=loan_id).values_list("line_id", flat=True).first()
         if line_id is None:
@@ -149,6 +154,12 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment:
         # Fixed lock order everywhere: line, loan, instalments, fundings.
         line = CreditLine.objects.select_for_update(of=("self",)).get(pk=line_id)
         loan = Loan.objects.select_for_update(of=("self",)).get(pk=loan_id)
+        if loan.status == LoanStatus.WRITTEN_OFF:
+            # Money received after a write-off is a recovery, shared as the losses were.
+            recovery = loan_recovery_book(loan=loan, amount=amount, day=business_date_today(),
+                                          actor=actor_of_scope(scope))
+            idempotency_result_store(record, {"recovery_id": recovery.pk})
+            return recovery
         if loan.status != LoanStatus.ACTIVE:
             raise LoanNotRepayable("This loan is already settled.")
         instalments = list(Instalment.objects.select_for_update().filter(loan=loan)

@@ -155,10 +155,26 @@ def _decide(started, customer, product, today, profile) -> CreditDecision:
         return _record(started, **record, outcome=DecisionOutcome.DECLINED, reasons=reasons,
                        reapply_on=_reapply_on(DecisionOutcome.DECLINED, today,
                                               priced_out=reason == APR_CAP_UNREACHABLE))
+    reasons = reasons_from_contributions(contributions, raising=False)
+    credit_limit = offer.credit_limit
+    cap = profile.line_officer_cap
+    if cap is not None and credit_limit > cap:
+        # An officer's cut holds the line's limit: the offer says what accepting it can give.
+        held = officer_cap_reason(cap, product)
+        if cap <= 0:
+            return _record(started, **record, outcome=DecisionOutcome.DECLINED, reasons=[held],
+                           reapply_on=_reapply_on(DecisionOutcome.DECLINED, today))
+        credit_limit = cap
+        reasons = [held, *reasons]
     return _record(started, **record, outcome=DecisionOutcome.APPROVED,
-                   credit_limit=offer.credit_limit, daily_rate=offer.daily_rate, apr=offer.apr,
-                   reasons=reasons_from_contributions(contributions, raising=False),
-                   reapply_on=_reapply_on(DecisionOutcome.APPROVED, today))
+                   credit_limit=credit_limit, daily_rate=offer.daily_rate, apr=offer.apr,
+                   reasons=reasons, reapply_on=_reapply_on(DecisionOutcome.APPROVED, today))
+
+
+def officer_cap_reason(cap, product) -> str:
+    return (f"After a review of your account, your {product.name} limit is held at "
+            f"{settings.CURRENCY} {cap:,.2f}; applying again cannot raise it until the review "
+            f"is lifted.")
 
 
 def _record(started, **fields) -> CreditDecision:
@@ -189,7 +205,8 @@ def offer_expires_on(decision: CreditDecision):
 
 def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
     """Accept the customer's own approved offer: open the product's line with the offered limit
-    and rate, or raise an existing line to it (a raise never lowers) and set its rate. Every
+    and rate, or raise an existing line to it (a raise never lowers, nor goes above an
+    officer's cap on the line: `line_limit_raise`) and set its rate. Every
     other open offer of the customer is closed in the same act, so no later acceptance can put
     another decision's limit or rate on a line; a closed offer is refused.
 
@@ -236,9 +253,12 @@ def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
                             f"{line.get_status_display().lower()}, so its limit cannot be "
                             f"raised now.")
         else:
+            # Capped inside the service while an officer's cap holds (the reason then says so).
             line = line_limit_raise(line_id=line.pk, new_limit=decision.credit_limit,
                                     daily_rate=decision.daily_rate,
-                                    reason=f"credit decision {decision.pk}",
+                                    reason=f"The customer accepted credit offer #{decision.pk} "
+                                           f"(decided {decision.business_date:%Y-%m-%d}, "
+                                           f"grade {decision.grade})",
                                     actor=customer_actor)
         decision.accepted_at = now
         decision.line = line
@@ -247,6 +267,7 @@ def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
                            subject_kind="customer", subject_id=customer.pk,
                            payload={"decision": decision.pk, "line": line.pk,
                                     "credit_limit": decision.credit_limit,
+                                    "line_limit": line.credit_limit,
                                     "daily_rate": decision.daily_rate,
                                     "offers_closed": closed})
     return line

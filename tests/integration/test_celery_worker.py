@@ -39,7 +39,8 @@ def _needs_broker():
 @pytest.fixture
 def worker():
     _needs_broker()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30,
+                      queues=["close", "celery"]) as w:
         yield w
 
 
@@ -106,7 +107,8 @@ class _Worker:
                    CLOSE_CHUNK_SIZE=str(settings.CLOSE_CHUNK_SIZE))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
-             "--concurrency=1", "--loglevel=INFO", "--without-mingle", "--without-gossip"],
+             "--concurrency=1", "-Q", "close,celery", "--loglevel=INFO", "--without-mingle",
+             "--without-gossip"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = []
         threading.Thread(target=self._read, daemon=True).start()

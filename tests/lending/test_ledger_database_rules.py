@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
+import pgtrigger
 import pytest
-from django.db import IntegrityError, InternalError, ProgrammingError, transaction
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 
 from lending.models import CreditLine, JournalEntry, LedgerAccount, LimitChange, Posting, Repayment
 from lending.services import loan_originate, loan_repay
@@ -36,6 +37,115 @@ def test_a_balanced_hand_entry_is_accepted(transactional_db, loan):
         Posting.objects.create(entry=entry, account=cash, amount=D("10.00"))
         Posting.objects.create(entry=entry, account=income, amount=D("-10.00"))
     assert Posting.objects.filter(entry=entry).count() == 2
+
+
+
+# The balance rule (migration 0009): a statement-level trigger sums every entry a statement
+# touched and records the ones it leaves open; one deferred constraint trigger re-checks those
+# at commit (or at SET CONSTRAINTS ... IMMEDIATE).
+
+def entry_new():
+    return JournalEntry.objects.create(kind="manual", business_date="2026-01-01")
+
+
+def legs(entry, *amounts):
+    cash = LedgerAccount.objects.get(code="cash")
+    income = LedgerAccount.objects.get(code="fee_income")
+    return [Posting(entry=entry, account=cash if D(amount) > 0 else income, amount=D(amount))
+            for amount in amounts]
+
+
+@pytest.mark.parametrize("batch_size", [None, 1], ids=["one statement", "one per leg"])
+def test_an_unbalanced_entry_is_refused_at_commit_however_its_legs_arrive(transactional_db,
+                                                                          batch_size):
+    with pytest.raises(IntegrityError, match=r"journal entry \d+ does not balance"):
+        with transaction.atomic():
+            entry = entry_new()
+            Posting.objects.bulk_create(legs(entry, "10.00", "-9.99"), batch_size=batch_size)
+            # Nothing is refused before commit: more legs may still come.
+            assert Posting.objects.filter(entry=entry).count() == 2
+    assert not JournalEntry.objects.filter(kind="manual").exists()
+
+
+def test_a_balanced_entry_split_across_statements_is_accepted(transactional_db):
+    with transaction.atomic():
+        entry = entry_new()
+        Posting.objects.bulk_create(legs(entry, "10.00", "5.00", "-15.00"), batch_size=1)
+    assert Posting.objects.filter(entry=entry).count() == 3
+
+
+def test_one_unbalanced_entry_among_ten_thousand_in_one_statement_is_refused(transactional_db):
+    cash = LedgerAccount.objects.get(code="cash")
+    income = LedgerAccount.objects.get(code="fee_income")
+    with pytest.raises(IntegrityError) as refused:
+        with transaction.atomic():
+            entries = JournalEntry.objects.bulk_create(
+                JournalEntry(kind="bulk", business_date="2026-01-01") for _ in range(10_001))
+            ids = [entry.pk for entry in entries]
+            bad = ids[5_000]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """INSERT INTO lending_posting (entry_id, account_id, amount)
+                       SELECT e, a, CASE WHEN a = %(cash)s THEN 1.00
+                                         WHEN e = %(bad)s THEN -0.99 ELSE -1.00 END
+                       FROM unnest(%(ids)s::bigint[]) e
+                       CROSS JOIN (VALUES (%(cash)s), (%(income)s)) v(a)""",
+                    {"ids": ids, "bad": bad, "cash": cash.pk, "income": income.pk})
+                assert cursor.rowcount == 20_002
+    assert f"journal entry {bad} does not balance" in str(refused.value)
+    assert not JournalEntry.objects.filter(kind="bulk").exists()
+
+
+def test_set_constraints_immediate_checks_at_that_point(transactional_db):
+    with transaction.atomic():
+        balanced = entry_new()
+        Posting.objects.bulk_create(legs(balanced, "10.00"))
+        Posting.objects.bulk_create(legs(balanced, "-10.00"))
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the close times its check so
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # Legs after the check are checked again at commit.
+        late = entry_new()
+        Posting.objects.bulk_create(legs(late, "3.00"))
+        Posting.objects.bulk_create(legs(late, "-3.00"))
+    assert Posting.objects.filter(entry__in=[balanced, late]).count() == 4
+
+    with transaction.atomic():
+        unbalanced = entry_new()
+        Posting.objects.bulk_create(legs(unbalanced, "10.00"))
+        with pytest.raises(IntegrityError, match=f"journal entry {unbalanced.pk} does not"):
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        transaction.set_rollback(True)
+    assert not JournalEntry.objects.filter(pk=unbalanced.pk).exists()
+
+
+def test_a_leg_rolled_back_to_a_savepoint_does_not_count(transactional_db):
+    with pytest.raises(IntegrityError, match="does not balance"):
+        with transaction.atomic():
+            entry = entry_new()
+            Posting.objects.bulk_create(legs(entry, "10.00"))
+            try:
+                with transaction.atomic():
+                    Posting.objects.bulk_create(legs(entry, "-10.00"))
+                    raise RuntimeError("undo the credit leg")
+            except RuntimeError:
+                pass
+
+
+def test_ignoring_the_append_only_trigger_does_not_unbalance_the_ledger(transactional_db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pgtrigger.ignore')")
+        # Set per connection (config/settings/base.py): pgtrigger's ignore check never raises.
+        assert cursor.fetchone() == ("{}",)
+    with transaction.atomic():
+        entry = entry_new()
+        Posting.objects.bulk_create(legs(entry, "10.00", "-10.00"))
+    with pytest.raises(IntegrityError, match=f"journal entry {entry.pk} does not balance"):
+        with pgtrigger.ignore("lending.Posting:posting_append_only"), transaction.atomic():
+            Posting.objects.filter(entry=entry, amount__gt=0).update(amount=D("11.00"))
+    assert sorted(Posting.objects.filter(entry=entry).values_list("amount", flat=True)) == [
+        D("-10.00"), D("10.00")]
 
 
 @pytest.mark.parametrize("model", [Posting, JournalEntry])

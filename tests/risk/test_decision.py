@@ -110,6 +110,7 @@ def test_the_record_explains_the_decision_later(model, product):
     assert decision.inputs["age_years"] == 35.0
     assert {r["name"]: r["passed"] for r in decision.policy_results} == {
         "adult": True, "consents": True, "identity_verified": True, "not_block_listed": True,
+        "nothing_overdue": True, "no_frozen_line": True, "nothing_written_off": True,
         "debt_to_income": True}
     assert decision.income_used == Decimal("6000.00")
     assert "first decision" in decision.income_note
@@ -319,8 +320,10 @@ def test_accepting_raises_an_existing_lower_line_and_records_why(model, product)
     line.refresh_from_db()
     assert (line.credit_limit, line.daily_rate) == (decision.credit_limit, decision.daily_rate)
     change = LimitChange.objects.get()
-    assert (change.old_limit, change.new_limit, change.reason) == (
-        Decimal("20000.00"), decision.credit_limit, f"credit decision {decision.pk}")
+    assert (change.old_limit, change.new_limit, change.officer, change.reason) == (
+        Decimal("20000.00"), decision.credit_limit, None,
+        f"The customer accepted credit offer #{decision.pk} (decided 2026-03-10, grade "
+        f"{decision.grade})")
 
 
 @pytest.mark.django_db

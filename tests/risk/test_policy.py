@@ -49,7 +49,8 @@ def results(profile, product=None):
 def test_a_clean_applicant_passes_every_rule_in_order():
     outcome = evaluate(verified_profile(), CashLoanProductFactory())
     assert [r.name for r in outcome] == [rule.__name__ for rule in RULES] == [
-        "adult", "consents", "identity_verified", "not_block_listed", "debt_to_income"]
+        "adult", "consents", "identity_verified", "not_block_listed", "nothing_overdue",
+        "no_frozen_line", "nothing_written_off", "debt_to_income"]
     assert all(r.passed for r in outcome)
     assert all(r.reason for r in outcome)
 
@@ -137,8 +138,10 @@ def test_a_new_number_for_the_same_person_is_blocked_by_name_and_date_of_birth()
         full_name="Lin Wei", birth_date=elsewhere,
         id_number=id_number_make(region="330106", birth_date=elsewhere, sequence=3)))[
         "not_block_listed"].passed
-    assert results(verified_profile(id_number=new_number, full_name="Lin Wen"))[
-        "not_block_listed"].passed
+    # (Another sequence: one identity number belongs to one customer.)
+    assert results(verified_profile(
+        id_number=id_number_make(region="330106", birth_date=BORN, sequence=5),
+        full_name="Lin Wen"))["not_block_listed"].passed
 
 
 def test_an_entry_without_a_name_blocks_by_number_only():

@@ -1,0 +1,178 @@
+"""Payment reminders (催收提醒): which (loan, point, due date) are due a notice tonight, and the
+notices themselves, set-based for the close step `send_dunning_notices`
+(debt_collection/close/notices.py).
+
+A product's `notice_days` are its points: a negative number is days before a due date, 0 the due
+date, a positive number days past due. The close of business date D speaks of the next business
+date N = D+1, the customer's "today" once the close is over (as days past due are reckoned; see
+lending/services/penalty.py):
+
+* point p <= 0: the loan's instalments not yet due (pending) that fall due on N - p (p = -3:
+  due three days after N; p = 0: due on N);
+* point p > 0: the loan's oldest unpaid instalment fell due on N - p, so the loan is p days past
+  that due date on N. For an instalment already overdue this is the loan's `days_past_due`
+  (as `set_days_past_due` set it for N); it also counts the grace days, in which an instalment
+  is late but not yet overdue (with 3 grace days, DPD 1 falls within them and would otherwise
+  never be told).
+
+Only active loans are reminded. One notice per (loan, point, due date), keyed
+"dunning:loan:{loan}:{point}:{due date}", unique per customer in the database, so a rerun or a
+redelivered chunk never writes a second. The amount is what is owed by the due date (p <= 0)
+or by N (p > 0), lending's one rule `amount_due_by`, including anything overdue before."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import dateformat
+
+from accounts.models import NoticeKind
+from accounts.services.notices import NoticeDraft, notices_create_many
+from lending.models import CreditProduct, Instalment, InstalmentStatus, Loan, LoanStatus
+from lending.rules.delinquency import amount_due_by
+
+CURRENCY_SYMBOLS = {"CNY": "¥"}
+UNPAID = (InstalmentStatus.PENDING, InstalmentStatus.OVERDUE)
+OWED = ("principal_due", "interest_due", "fee_due", "penalty_due")
+PAID = ("principal_paid", "interest_paid", "fee_paid", "penalty_paid")
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder due tonight: the loan, its customer, the point and the due date spoken of."""
+
+    loan_id: int
+    customer_id: int
+    point: int
+    due_date: date
+
+
+@dataclass(frozen=True)
+class _Instalment:
+    """What `amount_due_by` reads of an instalment."""
+
+    due_date: date
+    status: str
+    remaining: Decimal
+
+
+def _points_by_product() -> dict[int, list[int]]:
+    return {pk: sorted(set(days or [])) for pk, days in
+            CreditProduct.objects.values_list("pk", "notice_days")}
+
+
+def dunning_candidate_loan_ids(*, day) -> list[int]:
+    """The loans that may be due a reminder tonight, ascending, found by partial indexes:
+    instalments pending on their due dates (`instalment_pending_by_due`: points before and on
+    a due date, and the grace days) and delinquent loans (`loan_delinquent`: the other points
+    past due)."""
+    next_day = day + timedelta(days=1)
+    points = set().union(*_points_by_product().values())
+    if not points:
+        return []
+    pending_dates = [next_day - timedelta(days=p) for p in points]
+    loans = set(Instalment.objects.filter(status=InstalmentStatus.PENDING,
+                                          due_date__in=pending_dates)
+                .values_list("loan_id", flat=True))
+    past = [p for p in points if p > 0]
+    if past:
+        loans.update(Loan.objects.filter(days_past_due__gt=0, days_past_due__in=past,
+                                         status=LoanStatus.ACTIVE)
+                     .values_list("pk", flat=True))
+    return sorted(loans)
+
+
+def dunning_reminders_due(*, day, first_id=None, last_id=None) -> list[Reminder]:
+    """The reminders due in the close of `day` for the loans with ids from `first_id` to
+    `last_id`: a few set-based queries per product, none per loan."""
+    next_day = day + timedelta(days=1)
+    bounds = Q(loan__status=LoanStatus.ACTIVE)
+    if first_id is not None:
+        bounds &= Q(loan_id__gte=first_id)
+    if last_id is not None:
+        bounds &= Q(loan_id__lte=last_id)
+    older_unpaid = Instalment.objects.filter(loan_id=OuterRef("loan_id"), status__in=UNPAID,
+                                             due_date__lt=OuterRef("due_date"))
+    reminders = []
+    for product_id, points in _points_by_product().items():
+        in_product = bounds & Q(loan__line__product_id=product_id)
+        ahead = {next_day - timedelta(days=p): p for p in points if p <= 0}
+        past = {next_day - timedelta(days=p): p for p in points if p > 0}
+        if ahead:
+            reminders += [Reminder(loan, customer, ahead[due], due) for loan, customer, due in
+                          Instalment.objects.filter(in_product, status=InstalmentStatus.PENDING,
+                                                    due_date__in=list(ahead))
+                          .values_list("loan_id", "loan__line__customer_id", "due_date")]
+        if past:
+            reminders += [Reminder(loan, customer, past[due], due) for loan, customer, due in
+                          Instalment.objects.filter(in_product, status__in=UNPAID,
+                                                    due_date__in=list(past))
+                          .exclude(Exists(older_unpaid))
+                          .values_list("loan_id", "loan__line__customer_id", "due_date")]
+    # Two instalments of a loan falling due on one day make one reminder.
+    return sorted(set(reminders), key=lambda r: (r.loan_id, r.point))
+
+
+def dunning_notices_send(*, day, first_id=None, last_id=None) -> int:
+    """Write tonight's reminders for the loans with ids from `first_id` to `last_id` as
+    customer notices (skipping any written before) and queue their e-mail for after commit;
+    returns how many notices were written."""
+    reminders = dunning_reminders_due(day=day, first_id=first_id, last_id=last_id)
+    if not reminders:
+        return 0
+    instalments = defaultdict(list)
+    for loan_id, due, status, *amounts in (
+            Instalment.objects.filter(loan_id__in={r.loan_id for r in reminders},
+                                      status__in=UNPAID)
+            .values_list("loan_id", "due_date", "status", *OWED, *PAID)):
+        owed = sum(amounts[:len(OWED)], Decimal(0)) - sum(amounts[len(OWED):], Decimal(0))
+        instalments[loan_id].append(_Instalment(due, status, owed))
+    next_day = day + timedelta(days=1)
+    drafts = []
+    for r in reminders:
+        amount = amount_due_by(instalments[r.loan_id], r.due_date if r.point <= 0 else next_day)
+        if amount <= 0:
+            continue
+        subject, body = dunning_text(r, amount=amount, today=next_day)
+        drafts.append(NoticeDraft(
+            customer_id=r.customer_id, kind=NoticeKind.DUNNING,
+            key=f"dunning:loan:{r.loan_id}:{r.point}:{r.due_date.isoformat()}",
+            subject=subject, body=body, business_date=next_day))
+    return len(notices_create_many(drafts))
+
+
+def money_text(amount) -> str:
+    """¥1,234.56 (the currency's sign, or its code)."""
+    currency = settings.CURRENCY
+    sign = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+    return f"{sign}{amount:,.2f}"
+
+
+def _day_text(day) -> str:
+    return dateformat.format(day, "j F")
+
+
+def dunning_text(reminder, *, amount, today) -> tuple[str, str]:
+    """The reminder's subject and body, in plain words with the amount and the date."""
+    loan, due = reminder.loan_id, _day_text(reminder.due_date)
+    payment = f"Your payment of {money_text(amount)} on loan {loan}"
+    if reminder.point < 0:
+        days = -reminder.point
+        subject = f"Payment due on {due}"
+        body = (f"{payment} is due on {due}, in {days} day{'s' if days != 1 else ''}. "
+                "Paying on time keeps your credit open and costs nothing extra.")
+    elif reminder.point == 0:
+        subject = f"Payment due today, {due}"
+        body = (f"{payment} is due today, {due}. Please pay today to avoid it becoming "
+                "overdue.")
+    else:
+        days = reminder.point
+        subject = f"Payment overdue: loan {loan}"
+        body = (f"{payment} was due on {due} and is now {days} day{'s' if days != 1 else ''} "
+                "late. Please pay as soon as you can: once the grace days are over, penalty "
+                "interest is charged for every day past the due date, and you cannot borrow "
+                "while a payment is overdue.")
+    return subject, body
