@@ -8,8 +8,8 @@ full close of its business date (every registered step) through real Celery work
 (`celery -A config worker -Q close --pool=prefork --concurrency=W`, Redis broker), once per
 worker count, beside the floor: the same work as plain SQL statements, one transaction per
 step. Each run starts from its own file copy of the same built book (CREATE DATABASE ...
-TEMPLATE), so every close does exactly the same work on the same data with the same cold cache; closing two
-consecutive dates instead would compare two different nights.
+TEMPLATE), so every close does exactly the same work on the same data with the same cold
+cache; closing two consecutive dates instead would compare two different nights.
 
 To see whether cost follows the night's events rather than the book's size, the book is first
 built with N/2 customers and closed (with the largest worker count), then grown to N with the
