@@ -1,8 +1,10 @@
 """`manage.py simulate_population --customers N --months M --seed S`"""
 
 import time
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from core.calendar import business_date_today
 from operations.simulation import (
@@ -47,13 +49,34 @@ class Command(BaseCommand):
                           f"{population.end}.")
         book = ServiceBook() if through_services else BulkBook()
         try:
-            result = simulate_history(
-                population, book=book,
-                progress=lambda day: self.stdout.write(
-                    f"  {day} ({time.perf_counter() - started:.0f} s)"))
+            with _commits_unflushed():
+                result = simulate_history(
+                    population, book=book,
+                    progress=lambda day: self.stdout.write(
+                        f"  {day} ({time.perf_counter() - started:.0f} s)"))
         except SimulationRefused as error:
             raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS(
             f"Simulated {result.customers:,} customers, {result.loans:,} loans, "
             f"{result.defaulters:,} defaulters; business date now {business_date_today()}; "
             f"{time.perf_counter() - started:.1f} s in all."))
+
+
+@contextmanager
+def _commits_unflushed():
+    """A simulated year commits thousands of transactions (each night's close steps and chunks,
+    each day's bookings); waiting for the disk to flush every one is most of a small night's
+    time. PostgreSQL's `synchronous_commit = off`, for this session only, returns from COMMIT
+    before the flush: a crash could lose the last moments' commits, never make the database
+    inconsistent, and a simulation is rerun anyway (with another seed)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a caller's transaction (a test) there is one commit, the caller's.
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
