@@ -191,6 +191,8 @@ def _steps_advance(run) -> list[int]:
         steps = [spec for spec in steps if spec.order > order]
     idle = []
     for spec in steps:
+        # The step's clock starts before its ids are read: finding the work is part of it.
+        planned_at = timezone.now()
         bounds = _chunks_of(spec, run.business_date)
         if not bounds:
             idle.append(spec)
@@ -198,7 +200,7 @@ def _steps_advance(run) -> list[int]:
         _steps_record_idle(run, idle)
         step = CloseStep.objects.create(
             run=run, business_date=run.business_date, step=spec.name, order=spec.order,
-            status=CloseStatus.RUNNING, chunks_total=len(bounds), started_at=timezone.now())
+            status=CloseStatus.RUNNING, chunks_total=len(bounds), started_at=planned_at)
         chunks = CloseChunk.objects.bulk_create(
             CloseChunk(step=step, seq=seq, first_id=first, last_id=last)
             for seq, (first, last) in enumerate(bounds, start=1))

@@ -13,7 +13,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.batch import BATCH
@@ -46,31 +46,53 @@ def notices_create_many(drafts) -> list[int]:
     drafts = list({(d.customer_id, d.key): d for d in drafts}.values())
     if not drafts:
         return []
-    new_ids = []
-    for start in range(0, len(drafts), BATCH):
-        chunk = drafts[start:start + BATCH]
-        customers = {d.customer_id for d in chunk}
-        keys = {d.key for d in chunk}
-        existing = set(Notice.objects.filter(customer_id__in=customers, key__in=keys)
-                       .values_list("customer_id", "key"))
-        fresh = [d for d in chunk if (d.customer_id, d.key) not in existing]
-        if not fresh:
-            continue
-        # ignore_conflicts: a notice another transaction wrote meanwhile stays the only one.
-        Notice.objects.bulk_create(
-            [Notice(customer_id=d.customer_id, kind=d.kind, key=d.key, subject=d.subject[:200],
-                    body=d.body, business_date=d.business_date) for d in fresh],
-            ignore_conflicts=True)
-        wanted = {(d.customer_id, d.key) for d in fresh}
-        new_ids += [pk for pk, customer_id, key in
-                    Notice.objects.filter(customer_id__in={c for c, _ in wanted},
-                                          key__in={k for _, k in wanted},
-                                          emailed_at__isnull=True)
-                    .values_list("pk", "customer_id", "key")
-                    if (customer_id, key) in wanted]
-    new_ids.sort()
+    insert = _insert_new if connection.vendor == "postgresql" else _insert_new_elsewhere
+    new_ids = sorted(pk for start in range(0, len(drafts), BATCH)
+                     for pk in insert(drafts[start:start + BATCH]))
     notices_email_queue(new_ids)
     return new_ids
+
+
+_INSERT_NEW_SQL = """
+INSERT INTO {table} (customer_id, kind, key, subject, body, business_date, created_at)
+SELECT u.customer_id, u.kind, u.key, u.subject, u.body, u.business_date, now()
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[])
+     AS u(customer_id, kind, key, subject, body, business_date)
+ON CONFLICT (customer_id, key) DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_new(drafts) -> list[int]:
+    """One statement: a notice another transaction wrote first (a rerun, a redelivered chunk)
+    stays the only one, and only the notices written here come back."""
+    columns = [[d.customer_id for d in drafts], [d.kind for d in drafts],
+               [d.key for d in drafts], [d.subject[:200] for d in drafts],
+               [d.body for d in drafts], [d.business_date for d in drafts]]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_NEW_SQL.format(table=Notice._meta.db_table), columns)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _insert_new_elsewhere(drafts) -> list[int]:
+    """The same for the embedded demo database (SQLite): skip the keys that exist, insert the
+    rest, and read back their ids."""
+    existing = set(Notice.objects.filter(customer_id__in={d.customer_id for d in drafts},
+                                         key__in={d.key for d in drafts})
+                   .values_list("customer_id", "key"))
+    fresh = [d for d in drafts if (d.customer_id, d.key) not in existing]
+    if not fresh:
+        return []
+    Notice.objects.bulk_create(
+        [Notice(customer_id=d.customer_id, kind=d.kind, key=d.key, subject=d.subject[:200],
+                body=d.body, business_date=d.business_date) for d in fresh],
+        ignore_conflicts=True)
+    wanted = {(d.customer_id, d.key) for d in fresh}
+    return [pk for pk, customer_id, key in
+            Notice.objects.filter(customer_id__in={c for c, _ in wanted},
+                                  key__in={k for _, k in wanted}, emailed_at__isnull=True)
+            .values_list("pk", "customer_id", "key")
+            if (customer_id, key) in wanted]
 
 
 def notices_email_queue(notice_ids):

@@ -70,22 +70,6 @@ def _bounds(first_id, last_id) -> Q:
     return bounds
 
 
-def freeze_candidate_customer_ids(*, day) -> list[int]:
-    """The customers whose lines the rule changes tonight, ascending: delinquent customers with
-    a line still active (to freeze), and customers with a line the rule froze who are
-    delinquent no more (to cure). Most delinquent customers' lines are frozen already, so this
-    is a night's news, not the delinquent book: two queries, each a semi-join from small
-    slices (the partial indexes of delinquent loans and of lines frozen by the rule)."""
-    delinquent = _delinquent_customers()
-    to_freeze = CreditLine.objects.filter(status=CreditLineStatus.ACTIVE,
-                                          customer_id__in=delinquent)
-    to_cure = CreditLine.objects.filter(frozen_by=FreezeSource.OVERDUE).exclude(
-        customer_id__in=delinquent)
-    customers = set(to_freeze.values_list("customer_id", flat=True))
-    customers.update(to_cure.values_list("customer_id", flat=True))
-    return sorted(customers)
-
-
 def lines_freeze_overdue(*, day, first_id=None, last_id=None) -> int:
     """Freeze every active line of the delinquent customers with ids from `first_id` to
     `last_id`; returns how many lines were frozen. Joins the caller's transaction."""
