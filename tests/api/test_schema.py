@@ -28,7 +28,7 @@ def test_it_describes_the_filters_and_the_cursor(schema):
     parameters = {p["name"]: p for p in listing["parameters"]}
     assert set(parameters) == {"status", "disbursed_from", "disbursed_to", "cursor",
                                "page_size"}
-    assert parameters["status"]["schema"]["enum"] == ["active", "paid_off"]
+    assert parameters["status"]["schema"]["enum"] == ["active", "paid_off", "written_off"]
     assert parameters["disbursed_from"]["schema"]["format"] == "date"
     assert set(listing["responses"]) == {"200", "400", "401", "403", "404"}
 
