@@ -57,15 +57,16 @@ def test_the_decision_benchmark_prints_its_figures():
 
 
 def test_the_close_benchmark_prints_its_figures():
-    """A tiny book (2,000 customers) built, closed through real workers (1 and 2 processes)
-    beside its floor, and every target printed with its verdict."""
+    """A tiny book (1,000 customers) built, closed through real workers (2 processes) beside
+    its floor, and every target printed with its verdict (the 1-worker close is left out to
+    keep the suite short: its target line then says how to measure it)."""
     parts = urllib.parse.urlsplit(bench_database_url())
     database = urllib.parse.urlunsplit(parts._replace(path=parts.path + "_close"))
     redis = urllib.parse.urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     env = {**os.environ}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     run = subprocess.run(
-        [sys.executable, "benchmarks/close.py", "--accounts", "2000", "--workers", "1,2",
+        [sys.executable, "benchmarks/close.py", "--accounts", "1000", "--workers", "2",
          "--database-url", database,
          "--redis-url", urllib.parse.urlunsplit(redis._replace(path="/8"))],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
@@ -75,11 +76,11 @@ def test_the_close_benchmark_prints_its_figures():
     assert re.search(r"Load average at start: [\d.]+/", output)
     assert re.search(r"Load average at end: [\d.]+/", output)
     for step in ("accrue_interest_due", "mark_overdue", "accrue_penalty", "set_days_past_due"):
-        rows, one, _x1, two, _x2, floor_rows, floor_s, _chunks = figures(
-            rf"\n{step}" + rf"\s+{NUMBER}" * 8, output)
+        rows, two, _x2, floor_rows, floor_s, _chunks = figures(
+            rf"\n{step}" + rf"\s+{NUMBER}" * 6, output)
         # Every step has work on this book, and the close and the floor did the same work.
         assert rows > 0 and rows == floor_rows, step
-        assert min(one, two, floor_s) >= 0, step
+        assert min(two, floor_s) >= 0, step
     for target in (r"overdue steps together under 30 s", r"whole close under 2 minutes",
                    r"each step within 2x of its floor", r"the book doubled costs at most 2\.2x",
                    r"2 workers faster than 1", r"recorded step times include the commit"):
