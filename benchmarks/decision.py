@@ -182,6 +182,20 @@ def customers_create(n: int, today: date, stamp: str) -> list[str]:
 
     columns, _truth = synthetic_population(n, today, seed=11)
     password = make_password(PASSWORD)
+    # One identity number per customer, across runs on the same database too: each customer
+    # takes the first sequence number free for their date of birth.
+    taken = set(CustomerProfile.objects.filter(id_number__startswith="330106")
+                .values_list("id_number", flat=True))
+
+    def id_number_free(birth_date, start):
+        for step in range(1000):
+            number = id_number_make(region="330106", birth_date=birth_date,
+                                    sequence=(start + step) % 1000)
+            if number not in taken:
+                taken.add(number)
+                return number
+        raise RuntimeError(f"no identity number left for {birth_date}")
+
     users = User.objects.bulk_create(
         [User(username=f"bench-{stamp}-{i}", password=password) for i in range(n)],
         batch_size=1000)
@@ -194,8 +208,8 @@ def customers_create(n: int, today: date, stamp: str) -> list[str]:
         employer_months=int(columns["employer_months"][i]), city="Hangzhou",
         city_tier=int(columns["city_tier"][i]), housing=columns["housing"][i],
         # A real number: the decision asks the region and check character again.
-        id_number=id_number_make(region="330106", birth_date=columns["birth_date"][i].item(),
-                                 sequence=i % 1000), identity_verified=True,
+        id_number=id_number_free(columns["birth_date"][i].item(), i),
+        identity_verified=True,
         consent_credit_check=True, consent_data_use=True,
     ) for i, user in enumerate(users)], batch_size=1000)
     CustomerSignals.objects.bulk_create([CustomerSignals(
