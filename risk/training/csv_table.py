@@ -10,7 +10,8 @@ import pandas as pd
 from .crossval import FOLDS
 
 # Each class needs this many rows: 5 folds, each fold's model holding some back for early
-# stopping, and a 20 % held-out split that must contain both classes.
+# stopping (on a small table: its training rows split again into 3 inner folds), and a 20 %
+# held-out split that must contain both classes.
 MIN_ROWS_PER_CLASS = 2 * FOLDS
 # XGBoost refuses these characters in feature names.
 _NAME_FORBIDDEN = {"[": "(", "]": ")", "<": "lt"}

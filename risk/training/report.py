@@ -1,6 +1,8 @@
 """The training report: one dict (written as JSON) with the headline figures at the top level
 (auc, ks, gini, brier, and when known ceiling_auc, auc_share_of_ceiling, cv_auc,
-baseline_cv_auc), and the same as text a person reads, the grades last."""
+baseline_cv_auc; on a small CSV table also their spread across folds, beats_baseline and
+`nested`: the settings each fold's inner cross-validation chose and the final ones), and the
+same as text a person reads, the grades last."""
 
 
 def build_report(result, *, model_version, data_summary: dict, seconds: float,
@@ -25,13 +27,27 @@ def _figure(value, digits=4) -> str:
 
 def format_report(report: dict) -> str:
     model, data, split = report["model"], report["data"], report["split"]
+    nested = report.get("nested")
+    if nested:
+        trees = (f"{report['trees']} trees (chosen by cross-validation from "
+                 + ", ".join(str(r) for r in nested["grid"]["n_estimators"]) + ")")
+        rows = (f"nested cross-validation ({nested['outer_folds']} outer folds, "
+                f"{nested['inner_folds']} inner: a table of at most "
+                f"{nested['small_table_rows']:,} rows); the model refitted on every row")
+        held_out = (f"Held out by the outer folds (each of the {report['test_rows']} rows scored "
+                    f"by a model that never saw it), bad rate {report['test_bad_rate']:.2%}:")
+    else:
+        trees = (f"{report['trees']} trees (best round {report['best_iteration']} of at most "
+                 f"{report['max_rounds']})")
+        rows = (f"split train {split['train']} / validation {split['validation']} / test "
+                f"{split['test']}")
+        held_out = (f"Held-out test ({report['test_rows']} rows, bad rate "
+                    f"{report['test_bad_rate']:.2%}):")
     lines = [
         f"{model['card']} model v{model['version']} ({model['status']}), "
-        f"{len(model['feature_names'])} features, {report['trees']} trees "
-        f"(best round {report['best_iteration']} of at most {report['max_rounds']}), "
+        f"{len(model['feature_names'])} features, {trees}, "
         f"trained in {report['seconds']:.1f} s",
-        f"Data: {data['rows']} rows, {data['bads']} bads ({data['bad_rate']:.2%}); split "
-        f"train {split['train']} / validation {split['validation']} / test {split['test']}",
+        f"Data: {data['rows']} rows, {data['bads']} bads ({data['bad_rate']:.2%}); {rows}",
     ]
     if data.get("dropped_identifiers"):
         lines.append("Dropped as identifiers (a different text value on every row): "
@@ -39,7 +55,7 @@ def format_report(report: dict) -> str:
     if data.get("rows_without_target"):
         lines.append(f"Skipped {data['rows_without_target']} rows with no target value.")
     lines += [
-        f"Held-out test ({report['test_rows']} rows, bad rate {report['test_bad_rate']:.2%}):",
+        held_out,
         f"  AUC {_figure(report['auc'])}   KS {_figure(report['ks'])}   "
         f"Gini {_figure(report['gini'])}   Brier {_figure(report['brier'])}",
         f"  mean calibrated PD {report['mean_probability']:.2%} "
@@ -49,16 +65,54 @@ def format_report(report: dict) -> str:
         lines.append(f"  ceiling AUC (true probabilities, same rows) "
                      f"{_figure(report['ceiling_auc'])}; model's share "
                      f"{report['auc_share_of_ceiling']:.2%}")
-    if "cv_auc" in report:
+    if nested:
+        lines += _nested_lines(report, nested)
+    elif "cv_auc" in report:
         lines.append(f"5-fold cross-validated AUC: model {_figure(report['cv_auc'])}, "
                      f"logistic-regression baseline {_figure(report['baseline_cv_auc'])}")
-    lines.append("Grades on the test rows (PD cut-offs "
-                 + " | ".join(f"{c:g}" for c in report["grade_cutoffs"]) + "):")
+    lines.append(("Grades on the held-out rows" if nested else "Grades on the test rows")
+                 + " (PD cut-offs " + " | ".join(f"{c:g}" for c in report["grade_cutoffs"])
+                 + "):")
     for grade in report["grades"]:
         lines.append(f"  {grade['grade']}: {grade['rows']:>6} rows ({grade['share']:6.1%})  "
                      f"bad rate {_percent(grade['bad_rate'])}  "
                      f"mean PD {_percent(grade['mean_probability'])}")
     return "\n".join(lines)
+
+
+def _settings(settings: dict) -> str:
+    return ", ".join(f"{name} {value:g}" for name, value in settings.items())
+
+
+def _nested_lines(report: dict, nested: dict) -> list[str]:
+    verdict = "beats" if report["beats_baseline"] else "does not beat"
+    lines = [
+        f"Nested {nested['outer_folds']}-fold cross-validated AUC (mean ± standard deviation "
+        f"over the outer folds; every choice made by {nested['inner_folds']}-fold "
+        f"cross-validation inside each fold's training rows):",
+        f"  model {_figure(report['cv_auc'])} ± {_figure(report['cv_auc_std'])}   "
+        f"logistic-regression baseline (one-hot text, standardised numbers, L2 chosen by "
+        f"inner cross-validation) {_figure(report['baseline_cv_auc'])} ± "
+        f"{_figure(report['baseline_cv_auc_std'])}",
+        f"  The model {verdict} the baseline: {nested['gain']:+.4f} AUC "
+        f"(± {_figure(nested['gain_std'])} over folds; ahead in {nested['folds_won']} of "
+        f"{nested['outer_folds']})"
+        + ("" if nested["gain_clear"] else
+           ": less than the difference's spread over folds, so no clear difference"),
+        "Settings chosen (inner AUC is tuned on its own folds, so optimistic; the outer AUC "
+        "is not):",
+    ]
+    for fold in nested["folds"]:
+        lines.append(f"  fold {fold['fold']}: {_settings(fold['model_settings'])} "
+                     f"(inner {_figure(fold['model_inner_auc'])}, outer "
+                     f"{_figure(fold['model_auc'])}); baseline C {fold['baseline_C']:g} "
+                     f"(inner {_figure(fold['baseline_inner_auc'])}, outer "
+                     f"{_figure(fold['baseline_auc'])})")
+    final = nested["final"]
+    lines.append(f"  final, on every row: {_settings(final['model_settings'])} "
+                 f"(inner {_figure(final['model_inner_auc'])}); baseline C "
+                 f"{final['baseline_C']:g} (inner {_figure(final['baseline_inner_auc'])})")
+    return lines
 
 
 def _percent(value) -> str:

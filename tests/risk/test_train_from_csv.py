@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from risk.models import ModelVersion
+from risk.services.registry import booster_from_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +76,18 @@ def test_a_mixed_table_trains_reports_cross_validation_and_registers_a_csv_model
     assert version.metrics["cv_auc"] == pytest.approx(report["cv_auc"])
     assert version.training_summary["bad_value"] == "bad"
     assert "logistic-regression baseline" in printed and "application_no" in printed
+
+    # 600 rows: a small table, so the cross-validation is nested and the registered model is
+    # refitted on every row with the settings chosen on every row.
+    final = report["nested"]["final"]["model_settings"]
+    assert report["split"]["scheme"] == "nested cross-validation"
+    assert report["trees"] == final["n_estimators"]
+    assert "Settings chosen" in printed and "final, on every row: max_depth" in printed
+    assert "Held out by the outer folds" in printed
+    assert version.metrics["nested"]["final"]["model_settings"] == final
+    assert version.training_summary["split"]["train"] == 600
+    assert booster_from_bytes(bytes(version.booster)).num_boosted_rounds() == final["n_estimators"]
+    assert {k: version.training_summary["params"][k] for k in final} == final
 
 
 def test_a_numeric_target_is_compared_as_text(tmp_path):

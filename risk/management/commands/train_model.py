@@ -17,6 +17,7 @@ from risk.models import Card
 from risk.services.registry import model_version_promote, model_version_register
 from risk.training.crossval import FOLDS, baseline_cv_auc, model_cv_auc
 from risk.training.csv_table import TableError, read_credit_table
+from risk.training.nested import SMALL_TABLE_ROWS, is_small, train_small_table
 from risk.training.pipeline import check_grade_cutoffs, train_scorecard
 from risk.training.report import build_report, format_report
 from risk.training.xgb import MAX_ROUNDS
@@ -53,7 +54,9 @@ class Command(BaseCommand):
                                  f"(default {MAX_ROUNDS})")
         parser.add_argument("--threads", type=int, default=0,
                             help="XGBoost threads (default 0: every core; fewer on a machine "
-                                 "busy with other work, where idle-waiting threads slow it)")
+                                 "busy with other work, where idle-waiting threads slow it; "
+                                 f"a CSV table of at most {SMALL_TABLE_ROWS:,} rows trains "
+                                 "its many small models on one unless told otherwise)")
         parser.add_argument("--promote", action="store_true",
                             help="make the new model its card's champion (needs --reason)")
         parser.add_argument("--reason", help="why the model is promoted (with --promote)")
@@ -156,16 +159,26 @@ class Command(BaseCommand):
             table = read_credit_table(path, target=target, bad_value=bad_value)
         except TableError as exc:
             raise CommandError(str(exc)) from None
-        names = list(table.features.columns)
-        result = train_scorecard(table.features, table.y, feature_names=names, seed=seed,
-                                 grade_cutoffs=cutoffs, max_rounds=max_rounds, params=params)
-        model_folds = model_cv_auc(table.features, table.y, seed=seed, max_rounds=max_rounds,
-                                   params=params)
-        baseline_folds = baseline_cv_auc(table.features, table.y, seed=seed)
-        cross_validation = {
-            "cv_auc": sum(model_folds) / FOLDS, "baseline_cv_auc": sum(baseline_folds) / FOLDS,
-            "cv_auc_folds": model_folds, "baseline_cv_auc_folds": baseline_folds,
-        }
+        if is_small(len(table.y)):
+            # Capacity chosen by nested cross-validation; one thread per fit, since threads
+            # only wait on each other over a few thousand rows.
+            nested = train_small_table(table.features, table.y, seed=seed,
+                                       threads=(params or {}).get("nthread", 1),
+                                       max_rounds=max_rounds, grade_cutoffs=cutoffs)
+            result, cross_validation = nested.training, nested.cross_validation
+        else:
+            names = list(table.features.columns)
+            result = train_scorecard(table.features, table.y, feature_names=names, seed=seed,
+                                     grade_cutoffs=cutoffs, max_rounds=max_rounds,
+                                     params=params)
+            model_folds = model_cv_auc(table.features, table.y, seed=seed,
+                                       max_rounds=max_rounds, params=params)
+            baseline_folds = baseline_cv_auc(table.features, table.y, seed=seed)
+            cross_validation = {
+                "cv_auc": sum(model_folds) / FOLDS,
+                "baseline_cv_auc": sum(baseline_folds) / FOLDS,
+                "cv_auc_folds": model_folds, "baseline_cv_auc_folds": baseline_folds,
+            }
         data_summary = {**table.summary(), "path": str(path.resolve())}
         # The table's own columns (names, kinds, categories) are what this model scores.
         feature_hash = hashlib.sha256(json.dumps(table.columns()).encode()).hexdigest()
