@@ -18,26 +18,25 @@ lending/services/penalty.py):
 Only active loans are reminded. One notice per (loan, point, due date), keyed
 "dunning:loan:{loan}:{point}:{due date}", unique per customer in the database, so a rerun or a
 redelivered chunk never writes a second. The amount is what is owed by the due date (p <= 0)
-or by N (p > 0), lending's one rule `amount_due_by`, including anything overdue before."""
+or by N (p > 0), lending's rule `amount_due_by` (its set-based twin
+`amounts_due_by`), including anything overdue before."""
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import dateformat
+from django.utils.translation import get_language
 
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from lending.models import CreditProduct, Instalment, InstalmentStatus, Loan, LoanStatus
-from lending.rules.delinquency import amount_due_by
+from lending.selectors import amounts_due_by
 
 CURRENCY_SYMBOLS = {"CNY": "¥"}
 UNPAID = (InstalmentStatus.PENDING, InstalmentStatus.OVERDUE)
-OWED = ("principal_due", "interest_due", "fee_due", "penalty_due")
-PAID = ("principal_paid", "interest_paid", "fee_paid", "penalty_paid")
 
 
 @dataclass(frozen=True)
@@ -48,15 +47,6 @@ class Reminder:
     customer_id: int
     point: int
     due_date: date
-
-
-@dataclass(frozen=True)
-class _Instalment:
-    """What `amount_due_by` reads of an instalment."""
-
-    due_date: date
-    status: str
-    remaining: Decimal
 
 
 def _points_by_product() -> dict[int, list[int]]:
@@ -79,9 +69,11 @@ def dunning_candidate_loan_ids(*, day) -> list[int]:
                 .values_list("loan_id", flat=True))
     past = [p for p in points if p > 0]
     if past:
-        loans.update(Loan.objects.filter(days_past_due__gt=0, days_past_due__in=past,
-                                         status=LoanStatus.ACTIVE)
-                     .values_list("pk", flat=True))
+        # Days past due on N are N less `overdue_since`, which the index of delinquent loans
+        # holds: no need to read the loans themselves.
+        loans.update(Loan.objects.filter(
+            overdue_since__in=[next_day - timedelta(days=p) for p in past],
+            status=LoanStatus.ACTIVE).values_list("pk", flat=True))
     return sorted(loans)
 
 
@@ -123,18 +115,14 @@ def dunning_notices_send(*, day, first_id=None, last_id=None) -> int:
     reminders = dunning_reminders_due(day=day, first_id=first_id, last_id=last_id)
     if not reminders:
         return 0
-    instalments = defaultdict(list)
-    for loan_id, due, status, *amounts in (
-            Instalment.objects.filter(loan_id__in={r.loan_id for r in reminders},
-                                      status__in=UNPAID)
-            .values_list("loan_id", "due_date", "status", *OWED, *PAID)):
-        owed = sum(amounts[:len(OWED)], Decimal(0)) - sum(amounts[len(OWED):], Decimal(0))
-        instalments[loan_id].append(_Instalment(due, status, owed))
     next_day = day + timedelta(days=1)
+    # What each reminder speaks of: owed by its due date (ahead) or by N (past due).
+    owed_by = {r: r.due_date if r.point <= 0 else next_day for r in reminders}
+    amounts = amounts_due_by({(r.loan_id, d) for r, d in owed_by.items()})
     drafts = []
     for r in reminders:
-        amount = amount_due_by(instalments[r.loan_id], r.due_date if r.point <= 0 else next_day)
-        if amount <= 0:
+        amount = amounts.get((r.loan_id, owed_by[r]))
+        if amount is None:
             continue
         subject, body = dunning_text(r, amount=amount, today=next_day)
         drafts.append(NoticeDraft(
@@ -152,6 +140,12 @@ def money_text(amount) -> str:
 
 
 def _day_text(day) -> str:
+    return _day_text_in(day, get_language())
+
+
+@lru_cache(maxsize=512)
+def _day_text_in(day, language) -> str:
+    # A night's reminders speak of a handful of dates, tens of thousands of times.
     return dateformat.format(day, "j F")
 
 

@@ -1,8 +1,11 @@
 """Reads that are more than a `get`."""
 
+from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import ExpressionWrapper, F, Q, Sum
+
+from core.money import money_field, round_money
 
 from .models import CreditLine, Instalment, InstalmentStatus, Loan, Posting, Repayment
 from .rules.delinquency import amount_due_by
@@ -63,3 +66,27 @@ def unbalanced_entry_ids():
 def amount_due_on(loan, day) -> Decimal:
     """What the customer owes on `day` for instalments due by then (not the payoff amount)."""
     return amount_due_by(instalments_of(loan), day)
+
+
+def amounts_due_by(wanted) -> dict[tuple, Decimal]:
+    """The set-based twin of `amount_due_by` for many loans: {(loan id, day): what is owed on
+    `day` for the loan's instalments due by then}, for each (loan id, day) in `wanted`; a loan
+    owing nothing by that day is left out. One summing query per distinct day (a night's
+    reminders speak of a handful), none per loan."""
+    loans_by_day = defaultdict(set)
+    for loan_id, day in wanted:
+        loans_by_day[day].add(loan_id)
+    owed = F("principal_due") + F("interest_due") + F("fee_due") + F("penalty_due")
+    paid = F("principal_paid") + F("interest_paid") + F("fee_paid") + F("penalty_paid")
+    remaining = ExpressionWrapper(owed - paid, output_field=money_field())
+    amounts = {}
+    for day, loan_ids in loans_by_day.items():
+        for loan_id, total in (Instalment.objects
+                               .filter(loan_id__in=loan_ids, due_date__lte=day)
+                               .exclude(status=InstalmentStatus.PAID)
+                               .values("loan_id").annotate(total=Sum(remaining))
+                               .values_list("loan_id", "total")):
+            # Rounded to the cent: SQLite (the demo database) sums decimals as floats.
+            if total and (amount := round_money(Decimal(total))) > 0:
+                amounts[(loan_id, day)] = amount
+    return amounts

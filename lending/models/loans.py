@@ -30,6 +30,11 @@ class Loan(models.Model):
     outstanding_principal = money_field()
     status = models.CharField(max_length=12, choices=LoanStatus.choices, default=LoanStatus.ACTIVE)
     days_past_due = models.PositiveIntegerField(default=0)
+    # The due date days past due count from (None when current). It changes only when the loan
+    # turns delinquent, is cured or pays its oldest overdue instalment, so the index of
+    # delinquent loans is keyed on it, not on days past due: the close's nightly "+1 day" then
+    # touches no indexed column and PostgreSQL updates the row in place (a HOT update).
+    overdue_since = models.DateField(null=True, blank=True)
     paid_off_on = models.DateField(null=True, blank=True)
     written_off_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -39,8 +44,8 @@ class Loan(models.Model):
             models.Index(fields=["status", "disbursed_on"]),
             # The close's delinquent loans: a small slice of a large book, found and cut into
             # chunks of ids without a scan.
-            models.Index(fields=["id", "days_past_due"], name="loan_delinquent",
-                         condition=Q(days_past_due__gt=0, status="active")),
+            models.Index(fields=["id", "overdue_since"], name="loan_delinquent",
+                         condition=Q(overdue_since__isnull=False, status="active")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
@@ -48,6 +53,11 @@ class Loan(models.Model):
                 condition=Q(outstanding_principal__gte=0,
                             outstanding_principal__lte=F("principal")),
                 name="loan_outstanding_in_range",
+            ),
+            models.CheckConstraint(
+                condition=(Q(days_past_due=0, overdue_since__isnull=True)
+                           | Q(days_past_due__gt=0, overdue_since__isnull=False)),
+                name="loan_past_due_since_a_date",
             ),
         ]
 
@@ -97,6 +107,9 @@ class Instalment(models.Model):
     interest_due = money_field()
     fee_due = money_field(default=0)
     penalty_due = money_field(default=0)
+    # The last business date whose penalty the nightly close added to `penalty_due`: the step
+    # skips a loan charged for the night already (lending/services/penalty.py).
+    penalty_charged_through = models.DateField(null=True, blank=True)
     principal_paid = money_field(default=0)
     interest_paid = money_field(default=0)
     fee_paid = money_field(default=0)

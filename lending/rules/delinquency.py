@@ -32,12 +32,14 @@ def days_past_due(oldest_overdue_due_date: date | None, day: date) -> int:
     return (day - oldest_overdue_due_date).days if oldest_overdue_due_date else 0
 
 
-def days_past_due_of(instalments, day: date) -> int:
-    """Days past due of a loan from its instalments (anything with `status`, `due_date` and
-    `remaining`): the oldest overdue one that still owes something."""
+def oldest_overdue_due_date(instalments) -> date | None:
+    """The due date days past due count from (a loan's `overdue_since`): that of the oldest
+    overdue instalment that still owes something (anything with `status`, `due_date` and
+    `remaining`), None when nothing is overdue."""
     overdue = [i.due_date for i in instalments
                if i.status == InstalmentStatus.OVERDUE and i.remaining > 0]
-    return days_past_due(min(overdue) if overdue else None, day)
+    return min(overdue) if overdue else None
+
 
 
 def amount_due_by(instalments, day: date) -> Decimal:

@@ -46,7 +46,7 @@ from ..models import (
     Repayment,
 )
 from ..rules.allocation import InstalmentState, allocate_payment, payoff_amount
-from ..rules.delinquency import amount_due_by, days_past_due_of
+from ..rules.delinquency import amount_due_by, days_past_due, oldest_overdue_due_date
 from ..rules.status import LOAN_TRANSITIONS, transition_check
 from .ledger import legs_merge
 from .origination import (
@@ -308,7 +308,7 @@ class _Row:
 
 class _LoanRow(_Row):
     __slots__ = ("pk", "line_id", "principal", "outstanding_principal", "daily_rate", "status",
-                 "days_past_due", "paid_off_on")
+                 "days_past_due", "overdue_since", "paid_off_on")
 
 
 class _InstalmentRow(_Row):
@@ -363,7 +363,8 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
             for f in fundings[loan_id]:
                 f.outstanding_principal -= parts[f.pk]
             loan.outstanding_principal -= allocation.principal
-            loan.days_past_due = days_past_due_of(rows, today)
+            loan.overdue_since = oldest_overdue_due_date(rows)
+            loan.days_past_due = days_past_due(loan.overdue_since, today)
             # Of those not read (`_instalment_rows`), the ones due by today are paid.
             if (loan_id not in unpaid_later
                     and all(i.status == InstalmentStatus.PAID for i in rows)):
@@ -382,9 +383,10 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
         _rows_update(LoanFunding, ["outstanding_principal"],
                      [(f.outstanding_principal, f.pk) for loan in paid_loans
                       for f in fundings[loan.pk]])
-        _rows_update(Loan, ["outstanding_principal", "days_past_due", "status", "paid_off_on"],
-                     [(loan.outstanding_principal, loan.days_past_due, loan.status,
-                       loan.paid_off_on, loan.pk) for loan in paid_loans])
+        _rows_update(Loan, ["outstanding_principal", "days_past_due", "overdue_since", "status",
+                            "paid_off_on"],
+                     [(loan.outstanding_principal, loan.days_past_due, loan.overdue_since,
+                       loan.status, loan.paid_off_on, loan.pk) for loan in paid_loans])
         now = timezone.now()
         _rows_update(CreditLine, ["outstanding_principal", "updated_at"],
                      [(owed[line_id] - amount, now, line_id)
@@ -421,12 +423,13 @@ def _instalment_rows(loans, today, *, whole):
     """The instalments a payment can touch (rows, and the allocation's states), by loan.
 
     Left out: those due by `today` and paid in full, which `allocate_payment`, `payoff_amount`,
-    `instalments_apply`, `days_past_due_of` and `amount_due_by` all pass over; and, except for
-    the loans in `whole` (paid off today), those due after today. A payment of what is due by
-    today (`amount_due_by`) is spent on the instalments due by today before anything later:
-    they owe at least that much, so nothing is left to pay ahead and the later instalments only
-    tell whether the loan is settled (`_unpaid_later`). An overdue instalment is always due by
-    today. So a repayment reads one or two instalments, not the whole schedule again."""
+    `instalments_apply`, `oldest_overdue_due_date` and `amount_due_by` all pass over; and,
+    except for the loans in `whole` (paid off today), those due after today. A payment of what
+    is due by today (`amount_due_by`) is spent on the instalments due by today before anything
+    later: they owe at least that much, so nothing is left to pay ahead and the later
+    instalments only tell whether the loan is settled (`_unpaid_later`). An overdue instalment
+    is always due by today. So a repayment reads one or two instalments, not the whole schedule
+    again."""
     rows, states = defaultdict(list), defaultdict(list)
     query = (Instalment.objects.filter(loan_id__in=list(loans))
              .filter(Q(due_date__lte=today) | Q(loan_id__in=list(whole)))

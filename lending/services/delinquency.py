@@ -65,21 +65,21 @@ def loans_delinquent(day) -> list[int]:
     both read from partial indexes. Written-off loans among them are skipped by the steps."""
     late = set(Instalment.objects.filter(status=InstalmentStatus.OVERDUE)
                .values_list("loan_id", flat=True).order_by().distinct())
-    late.update(Loan.objects.filter(days_past_due__gt=0, status=LoanStatus.ACTIVE)
+    late.update(Loan.objects.filter(overdue_since__isnull=False, status=LoanStatus.ACTIVE)
                 .values_list("pk", flat=True))
     return sorted(late)
 
 
 _DAYS_PAST_DUE_SQL = """
-UPDATE lending_loan l SET days_past_due = v.days
+UPDATE lending_loan l SET days_past_due = v.days, overdue_since = v.oldest
 FROM (
-    SELECT COALESCE(o.loan_id, d.id) AS id,
+    SELECT COALESCE(o.loan_id, d.id) AS id, o.oldest,
            COALESCE(%(next_day)s::date - o.oldest, 0) AS days
     FROM (SELECT loan_id, MIN(due_date) AS oldest FROM lending_instalment
           WHERE status = %(overdue)s AND loan_id BETWEEN %(lo)s AND %(hi)s
           GROUP BY loan_id) o
     FULL JOIN (SELECT id FROM lending_loan
-               WHERE days_past_due > 0 AND status = %(active)s
+               WHERE overdue_since IS NOT NULL AND status = %(active)s
                  AND id BETWEEN %(lo)s AND %(hi)s) d
            ON d.id = o.loan_id
 ) v
@@ -88,8 +88,9 @@ WHERE l.id = v.id AND l.status = %(active)s AND l.days_past_due <> v.days
 
 
 def loans_days_past_due_set(*, day, first_id=None, last_id=None) -> int:
-    """Days past due as of the next business date, from each active loan's oldest overdue
-    instalment (loans with ids in the bounds). Returns how many loans changed."""
+    """Days past due as of the next business date, and the due date they count from, from each
+    active loan's oldest overdue instalment (loans with ids in the bounds). Returns how many
+    loans changed."""
     next_day = day + timedelta(days=1)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -110,8 +111,8 @@ def _days_past_due_set_in_python(next_day, first_id, last_id):
                   .values_list("loan_id", "oldest"))
     loans = _bounds(Loan.objects.filter(status=LoanStatus.ACTIVE), "pk", first_id, last_id)
     current = dict(loans.filter(pk__in=list(oldest)).values_list("pk", "days_past_due"))
-    current.update(loans.filter(days_past_due__gt=0).values_list("pk", "days_past_due"))
-    changes = [(days, loan_id) for loan_id, was in current.items()
+    current.update(loans.filter(overdue_since__isnull=False).values_list("pk", "days_past_due"))
+    changes = [(days, oldest.get(loan_id), loan_id) for loan_id, was in current.items()
                if (days := days_past_due(oldest.get(loan_id), next_day)) != was]
-    rows_update(Loan, ["days_past_due"], changes)
+    rows_update(Loan, ["days_past_due", "overdue_since"], changes)
     return len(changes)

@@ -41,7 +41,8 @@ def _delinquent_loans(customer):
     close has set days past due, so every active loan with an overdue instalment is counted by
     its days past due: no need to look at the instalments."""
     return Loan.objects.filter(
-        Q(days_past_due__gt=0, status=LoanStatus.ACTIVE) | Q(status=LoanStatus.WRITTEN_OFF),
+        Q(overdue_since__isnull=False, status=LoanStatus.ACTIVE)
+        | Q(status=LoanStatus.WRITTEN_OFF),
         line__customer_id=customer)
 
 
@@ -56,7 +57,7 @@ def _delinquent_customers(first_id=None, last_id=None):
             queryset = queryset.filter(**{f"{field}__lte": last_id})
         return queryset.values_list(field, flat=True).order_by()
 
-    return within(Loan.objects.filter(days_past_due__gt=0, status=LoanStatus.ACTIVE),
+    return within(Loan.objects.filter(overdue_since__isnull=False, status=LoanStatus.ACTIVE),
                   "line__customer_id").union(
         within(Loan.objects.filter(status=LoanStatus.WRITTEN_OFF), "line__customer_id"))
 

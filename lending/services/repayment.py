@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..models.loans import Recovery
 from ..rules.allocation import InstalmentState, allocate_payment, payoff_amount
-from ..rules.delinquency import days_past_due_of
+from ..rules.delinquency import days_past_due, oldest_overdue_due_date
 from ..rules.status import INSTALMENT_TRANSITIONS, LOAN_TRANSITIONS, transition_check
 from ..selectors import income_repaid_by_loan
 from . import ledger
@@ -180,8 +180,9 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment | Recove
         LoanFunding.objects.bulk_update(fundings, ["outstanding_principal"])
 
         loan.outstanding_principal -= allocation.principal
-        loan.days_past_due = days_past_due_of(instalments, today)
-        update = ["outstanding_principal", "days_past_due"]
+        loan.overdue_since = oldest_overdue_due_date(instalments)
+        loan.days_past_due = days_past_due(loan.overdue_since, today)
+        update = ["outstanding_principal", "days_past_due", "overdue_since"]
         if all(i.status == InstalmentStatus.PAID for i in instalments):
             transition_check(LOAN_TRANSITIONS, loan.status, LoanStatus.PAID_OFF, what="loan")
             loan.status, loan.paid_off_on = LoanStatus.PAID_OFF, today

@@ -83,7 +83,7 @@ def loans_due_for_write_off_ids(day: date) -> list[int]:
     least = CreditProduct.objects.aggregate(least=Min("write_off_days"))["least"]
     if least is None:
         return []
-    return list(Loan.objects.filter(status=LoanStatus.ACTIVE, days_past_due__gt=0,
+    return list(Loan.objects.filter(status=LoanStatus.ACTIVE, overdue_since__isnull=False,
                                     days_past_due__gte=least)
                 .order_by("pk").values_list("pk", flat=True))
 
@@ -93,7 +93,7 @@ def loans_write_off(*, day, first_id=None, last_id=None) -> int:
     whose days past due have reached its product's `write_off_days`, in the caller's
     transaction. Returns how many loans were written off; a loan already written off is not
     active and is skipped, so a rerun changes nothing."""
-    loans = Loan.objects.filter(status=LoanStatus.ACTIVE, days_past_due__gt=0,
+    loans = Loan.objects.filter(status=LoanStatus.ACTIVE, overdue_since__isnull=False,
                                 days_past_due__gte=F("line__product__write_off_days"))
     if first_id is not None:
         loans = loans.filter(pk__gte=first_id)

@@ -70,10 +70,12 @@ def test_no_penalty_within_grace_then_grace_days_and_the_next_day_on_the_first_o
     assert first.penalty_due == D("1.84")
     loan.refresh_from_db()
     assert loan.days_past_due == 4
+    # One entry for the night's chunk: the receivable leg carries the loan.
     entry = JournalEntry.objects.get(kind="penalty_accrual")
-    assert (entry.business_date, entry.loan_id) == (date(2026, 3, 3), loan.pk)
-    assert sorted((p.account.code, p.amount) for p in entry.postings.all()) == [
-        ("penalty_income", D("-1.84")), ("penalty_receivable", D("1.84"))]
+    assert (entry.business_date, entry.loan_id) == (date(2026, 3, 3), None)
+    assert sorted((p.account.code, p.loan_id, p.amount) for p in entry.postings.all()) == [
+        ("penalty_income", None, D("-1.84")), ("penalty_receivable", loan.pk, D("1.84"))]
+    assert first.penalty_charged_through == date(2026, 3, 4)
     business_days_advance(days=2)  # closes of Mar 4 and Mar 5: Mar 5 and Mar 6
     # 1.84 + 0.46 + 0.46 = 2.76 = 6 days past due x 0.46.
     assert loan.instalments.get(seq=1).penalty_due == D("2.76")
@@ -198,6 +200,15 @@ def test_the_batch_repayment_clears_the_receivable_as_loan_repay_does(line):
     [paid] = loans_repay_many([PaymentRequest(loan_id=other.pk, idempotency_key="q",
                                               scope="test")])
     assert (paid.amount, paid.penalty) == (D("919.56"), D("2.76"))
+    # Each night both loans were charged in one entry: a receivable leg each, one income leg.
+    nights = JournalEntry.objects.filter(kind="penalty_accrual").order_by("business_date")
+    assert [sorted((p.loan_id, p.amount) for p in night.postings.all()
+                   if p.loan_id is not None) for night in nights] == [
+        [(one.pk, D("1.84")), (other.pk, D("1.84"))],
+        [(one.pk, D("0.46")), (other.pk, D("0.46"))],
+        [(one.pk, D("0.46")), (other.pk, D("0.46"))]]
+    assert [night.postings.get(loan=None).amount for night in nights] == [
+        D("-3.68"), D("-0.92"), D("-0.92")]
 
     def legs(loan):
         entry = JournalEntry.objects.get(kind="repayment", loan=loan)

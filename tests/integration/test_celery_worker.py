@@ -156,17 +156,20 @@ def test_a_worker_killed_mid_chunk_leaves_nothing_half_done_and_the_run_resumes(
     loans = _loans(5)
     set_business_date(DAY)
     # A test-only trigger makes the penalty chunk of the third and fourth loans stop after it
-    # has written its journal entries and before its postings, on a lock this test holds.
+    # has charged their instalments and written its journal entry, in the middle of its
+    # postings, on a lock this test holds.
     with connection.cursor() as cursor:
         cursor.execute(f"""
             CREATE FUNCTION test_hold_penalty() RETURNS trigger AS $$
             BEGIN
-                IF NEW.kind = 'penalty_accrual' AND NEW.loan_id = {loans[2].pk} THEN
+                IF NEW.loan_id = {loans[2].pk} AND NEW.amount > 0 AND EXISTS (
+                        SELECT 1 FROM lending_journalentry e
+                        WHERE e.id = NEW.entry_id AND e.kind = 'penalty_accrual') THEN
                     PERFORM pg_advisory_xact_lock(4242);
                 END IF;
                 RETURN NEW;
             END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER test_hold_penalty AFTER INSERT ON lending_journalentry
+            CREATE TRIGGER test_hold_penalty AFTER INSERT ON lending_posting
                 FOR EACH ROW EXECUTE FUNCTION test_hold_penalty();""")
     holding, release = threading.Event(), threading.Event()
 
@@ -199,12 +202,12 @@ def test_a_worker_killed_mid_chunk_leaves_nothing_half_done_and_the_run_resumes(
         release.set()
         worker.stop()
         with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER IF EXISTS test_hold_penalty ON lending_journalentry; "
+            cursor.execute("DROP TRIGGER IF EXISTS test_hold_penalty ON lending_posting; "
                            "DROP FUNCTION IF EXISTS test_hold_penalty()")
 
     assert run.status == CloseStatus.DONE and business_date_today() == date(2026, 3, 4)
     assert not _unbalanced_entries()
-    penalties = dict(JournalEntry.objects.filter(kind="penalty_accrual")
+    penalties = dict(Posting.objects.filter(entry__kind="penalty_accrual", loan__isnull=False)
                      .values_list("loan_id").annotate(n=Count("pk")))
     assert penalties == {loan.pk: 1 for loan in loans}
     for loan in loans:

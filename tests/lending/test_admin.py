@@ -162,7 +162,8 @@ def test_loans_and_lines_are_found_by_the_customers_phone_or_their_number(admin_
 
 
 def test_loans_filter_by_days_past_due_bucket(admin_client, loan):
-    Loan.objects.filter(pk=loan.pk).update(days_past_due=45)
+    Loan.objects.filter(pk=loan.pk).update(days_past_due=45,
+                                           overdue_since=loan.disbursed_on)
     url = admin_url(Loan, "changelist")
     assert list(admin_client.get(url, {"dpd": "m2"}).context["cl"].result_list) == [loan]
     assert list(admin_client.get(url, {"dpd": "0"}).context["cl"].result_list) == []

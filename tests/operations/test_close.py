@@ -3,10 +3,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
 from core.calendar import business_date_today
 from core.close import close_steps
-from lending.models import InstalmentStatus, JournalEntry
+from lending.models import InstalmentStatus, JournalEntry, Loan
 from lending.selectors import ledger_account_balance
 from lending.services import loan_originate, loan_repay
 from operations.models import CloseChunk, CloseStatus, CloseStep
@@ -51,14 +52,21 @@ def test_days_past_due_grows_each_night_and_clears_on_payment(loan):
     business_days_advance(days=5)
     loan.refresh_from_db()
     assert loan.days_past_due == 8  # business date Mar 8
+    assert loan.overdue_since == date(2026, 2, 28)  # what the index of late loans holds
     # The instalment (916.80) and eight days of penalty interest, Mar 1 to Mar 8, at
     # round_half_up(916.80 x 0.0005) = 0.46 a day: 3.68.
     loan_repay(loan_id=loan.pk, amount="920.48", idempotency_key="p", scope="test")
     loan.refresh_from_db()
-    assert loan.days_past_due == 0
+    assert (loan.days_past_due, loan.overdue_since) == (0, None)
     business_days_advance(days=1)
     loan.refresh_from_db()
-    assert loan.days_past_due == 0
+    assert (loan.days_past_due, loan.overdue_since) == (0, None)
+
+
+def test_a_loan_is_never_past_due_without_the_date_it_counts_from(loan):
+    for days, since in ((3, None), (0, date(2026, 2, 28))):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Loan.objects.filter(pk=loan.pk).update(days_past_due=days, overdue_since=since)
 
 
 def test_interest_falling_due_is_booked_as_receivable_then_paid_from_it(loan):

@@ -83,7 +83,8 @@ def loan_on(line, *, status=LoanStatus.ACTIVE, days_past_due=0,
         method=RepaymentMethod.EQUAL_INSTALMENT, daily_rate=line.daily_rate,
         apr=Decimal("18.00"), disbursed_on=TODAY - timedelta(days=150),
         outstanding_principal=Decimal("3000.00") if status != LoanStatus.PAID_OFF else 0,
-        status=status, days_past_due=days_past_due)
+        status=status, days_past_due=days_past_due,
+        overdue_since=TODAY - timedelta(days=days_past_due) if days_past_due else None)
     Instalment.objects.create(
         loan=loan, seq=1, due_date=TODAY - timedelta(days=120),
         period_start=TODAY - timedelta(days=150), principal_due=Decimal("1000.00"),
