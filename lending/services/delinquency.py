@@ -83,8 +83,11 @@ FROM (
                  AND id BETWEEN %(lo)s AND %(hi)s) d
            ON d.id = o.loan_id
 ) v
-WHERE l.id = v.id AND l.status = %(active)s AND l.days_past_due <> v.days
+WHERE l.id = v.id AND l.id BETWEEN %(lo)s AND %(hi)s AND l.status = %(active)s
+  AND l.days_past_due <> v.days
 """
+# The bounds on `l` too: the join key is a COALESCE, so without them the planner hashes the
+# whole loan table for every chunk.
 
 
 def loans_days_past_due_set(*, day, first_id=None, last_id=None) -> int:

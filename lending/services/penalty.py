@@ -69,9 +69,12 @@ WITH overdue AS (
     JOIN lending_loan l ON l.id = i.loan_id
     JOIN lending_creditline c ON c.id = l.line_id
     JOIN lending_creditproduct p ON p.id = c.product_id
+    -- Bounded on both sides of the join: the chunk's overdue instalments are one range of
+    -- their partial index and its loans one range of the primary key, whichever the planner
+    -- starts from (with the bounds on one side only it reads the other table whole).
     WHERE i.status = %(overdue)s AND l.status = %(active)s
-      AND (%(lo)s::bigint IS NULL OR l.id >= %(lo)s::bigint)
-      AND (%(hi)s::bigint IS NULL OR l.id <= %(hi)s::bigint)
+      AND (%(lo)s::bigint IS NULL OR (i.loan_id >= %(lo)s::bigint AND l.id >= %(lo)s::bigint))
+      AND (%(hi)s::bigint IS NULL OR (i.loan_id <= %(hi)s::bigint AND l.id <= %(hi)s::bigint))
 ),
 per_loan AS (
     SELECT loan_id,
