@@ -14,8 +14,9 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
-from .batch import BATCH, rows_update
+from .batch import BATCH, instance_saved, rows_insert, rows_update
 from .models import ActorKind, AuditChainHead, AuditEvent
 
 # The prev_hash of a chain's first event.
@@ -24,6 +25,8 @@ GENESIS_HASH = "0" * 64
 # What verification reads of each event: everything `_event_hash` covers, and the hash.
 _STREAMED_FIELDS = ("pk", "actor_kind", "actor_id", "actor_label", "action", "subject_kind",
                     "subject_id", "seq", "payload", "prev_hash", "hash")
+# What an append writes.
+_STORED_FIELDS = (*_STREAMED_FIELDS[1:], "created_at")
 
 
 @dataclass(frozen=True)
@@ -75,17 +78,23 @@ def canonical_json(data) -> str:
 
     A float is refused with TypeError: in a money system it is a bug, and its text is not
     stable enough to hash. Keys must be strings, as JSON reads them back."""
-    return json.dumps(_plain(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _json_text(_plain(data))
+
+
+def _json_text(plain) -> str:
+    """The canonical text of data that is JSON types already (what `_plain` returns)."""
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _plain(value):
-    """`value` as JSON types only, refusing what would not read back the same."""
+    """`value` as JSON types only, refusing what would not read back the same: what its
+    canonical text reads back as, mappings in the text's sorted order."""
     if isinstance(value, float):
         raise TypeError(f"A float ({value!r}) cannot be audited: use a Decimal or a string.")
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):
             raise TypeError("Audited mappings need string keys.")
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(value[key]) for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, Decimal):
@@ -99,8 +108,10 @@ def _plain(value):
 
 def _event_hash(event) -> str:
     """The hash of one event (a model instance or a streamed row) from its values as stored:
-    the previous hash, then the canonical JSON of who did what to which subject."""
-    content = canonical_json({
+    the previous hash, then the canonical JSON of who did what to which subject. Stored values
+    are JSON types already (strings, the seq, the payload as JSON reads it back), so they are
+    not walked by `_plain` again: the hash is most of the cost of appending."""
+    content = _json_text({
         "actor": {"kind": event.actor_kind, "id": event.actor_id, "label": event.actor_label},
         "action": event.action,
         "subject": {"kind": event.subject_kind, "id": event.subject_id},
@@ -140,7 +151,8 @@ def audit_events_append_many(drafts) -> list[AuditEvent]:
 
     Same guarantees as `audit_event_append`: the caller's transaction, one lock per subject
     (taken in sorted order, so two batches never deadlock on each other)."""
-    events = [_event_of(draft) for draft in drafts]
+    now = timezone.now()
+    events = [_event_of(draft, now) for draft in drafts]
     if not events:
         return []
     chains = defaultdict(list)
@@ -152,22 +164,26 @@ def audit_events_append_many(drafts) -> list[AuditEvent]:
         for subject, chain in chains.items():
             _head_id, last_seq, prev_hash = heads[subject]
             _link(chain, first_seq=last_seq - len(chain) + 1, prev_hash=prev_hash)
-        AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+        ids = rows_insert(AuditEvent, _STORED_FIELDS,
+                          [[getattr(event, name) for name in _STORED_FIELDS]
+                           for event in events], ids=True)
+        for event, pk in zip(events, ids, strict=True):
+            instance_saved(event, pk)
         rows_update(AuditChainHead, ["last_hash"],
                     [(chain[-1].hash, heads[subject][0]) for subject, chain in chains.items()])
     return events
 
 
-def _event_of(draft) -> AuditEvent:
-    """The unsaved event, its fields as they will be stored; refused before anything is locked
-    if the draft cannot be audited."""
+def _event_of(draft, now) -> AuditEvent:
+    """The unsaved event, its fields as they will be stored (the payload as JSON types, as it
+    reads back); refused before anything is locked if the draft cannot be audited."""
     subject_id = str(draft.subject_id)
     if not (draft.action and draft.subject_kind and subject_id):
         raise ValueError("An audit event needs an action, a subject kind and a subject id.")
     return AuditEvent(actor_kind=draft.actor.kind, actor_id=str(draft.actor.id),
                       actor_label=draft.actor.label, action=draft.action,
                       subject_kind=draft.subject_kind, subject_id=subject_id,
-                      payload=json.loads(canonical_json(draft.payload)))
+                      payload=_plain(draft.payload), created_at=now)
 
 
 def _link(chain, *, first_seq, prev_hash):
@@ -185,22 +201,32 @@ def _heads_advance(counts) -> dict:
     subject cannot both create it, the second waits and moves it on instead. Heads are taken
     in sorted order, and stay locked until the caller's transaction ends."""
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    insert = f"INSERT INTO {table} (subject_kind, subject_id, last_seq, last_hash) "
+    upsert = (" ON CONFLICT (subject_kind, subject_id)"
+              f" DO UPDATE SET last_seq = {table}.last_seq + EXCLUDED.last_seq"
+              " RETURNING id, subject_kind, subject_id, last_seq, last_hash")
     subjects = sorted(counts)
-    heads = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(subjects), BATCH):
-            chunk = subjects[start:start + BATCH]
+        if connection.vendor == "postgresql":
+            # One array per column (unnest keeps their order): a VALUES list would cost the
+            # driver a placeholder per value, more than the statement's own work.
             cursor.execute(
-                f"INSERT INTO {table} (subject_kind, subject_id, last_seq, last_hash) VALUES "
-                + ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-                + " ON CONFLICT (subject_kind, subject_id)"
-                f" DO UPDATE SET last_seq = {table}.last_seq + EXCLUDED.last_seq"
-                " RETURNING id, subject_kind, subject_id, last_seq, last_hash",
-                [value for subject in chunk
-                 for value in (*subject, counts[subject], GENESIS_HASH)])
-            for head_id, kind, subject_id, last_seq, last_hash in cursor.fetchall():
-                heads[(kind, subject_id)] = (head_id, last_seq, last_hash)
-    return heads
+                insert + "SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::integer[], "
+                "%s::varchar[])" + upsert,
+                [[kind for kind, _id in subjects], [subject_id for _kind, subject_id in subjects],
+                 [counts[subject] for subject in subjects], [GENESIS_HASH] * len(subjects)])
+            rows = cursor.fetchall()
+        else:
+            rows = []
+            for start in range(0, len(subjects), BATCH):
+                chunk = subjects[start:start + BATCH]
+                cursor.execute(
+                    insert + "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)) + upsert,
+                    [value for subject in chunk
+                     for value in (*subject, counts[subject], GENESIS_HASH)])
+                rows += cursor.fetchall()
+    return {(kind, subject_id): (head_id, last_seq, last_hash)
+            for head_id, kind, subject_id, last_seq, last_hash in rows}
 
 
 def audit_trail_of(subject_kind: str, subject_id):

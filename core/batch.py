@@ -1,39 +1,157 @@
 """Set-based writes for paths that change many rows at once (docs/architecture.md, "Scale").
 
-An UPDATE per row costs ten times more than one statement joining the new values, and Django's
-`bulk_update` spends its time building CASE WHEN SQL in Python: neither belongs on a path that
-touches thousands of rows."""
+An INSERT or UPDATE per row costs ten times more than one statement for them all, and
+Django's `bulk_create` and `bulk_update` spend their time in Python preparing each value (and
+`bulk_update` building CASE WHEN SQL): neither belongs on a path that touches thousands of rows.
+Rows are given as plain values in column order, never as model instances.
 
-from django.db import connection
+On PostgreSQL new rows go in by COPY, and a large update copies its new values into a temporary
+table that one UPDATE joins: Django's cursor binds parameters on the client, so a statement
+with a placeholder per value is built, quoted and parsed value by value, which costs more than
+the database's work. Elsewhere (the embedded demo database) `bulk_create` and `executemany`."""
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.models import F, Lookup, Q
+from django.utils import timezone
 
 BATCH = 5000
+# From this many rows on, an insert goes by COPY: a row or two go quicker in one INSERT ...
+# RETURNING, a round trip fewer than taking their ids first.
+COPY_INSERT_FROM = 5
+# From this many rows on, an update's values go in by COPY: below it, the temporary table
+# costs more than the arrays of one UPDATE ... FROM unnest(...) statement.
+COPY_UPDATE_FROM = 500
 
 
-def rows_update(model, columns, rows, *, batch=BATCH):
+def rows_insert(model, names, rows, *, ids=False) -> list[int]:
+    """Insert many rows given as plain values of the fields `names` (attnames, such as
+    `loan_id`), in one COPY on PostgreSQL; the fields not named take their model defaults
+    (`auto_now` ones the time now), as `bulk_create` would give them. Triggers fire as for an
+    INSERT. With `ids`, the rows' new primary keys are taken from the table's sequence first
+    and returned in the rows' order."""
+    rows = list(rows)
+    if not rows:
+        return []
+    if connection.vendor != "postgresql" or len(rows) < COPY_INSERT_FROM:
+        made = model.objects.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=BATCH)
+        return [m.pk for m in made]
+    fields = [model._meta.get_field(name) for name in names]
+    # COPY takes the values as psycopg dumps them; a JSON value needs the field's own wrapper.
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    if json_at:
+        # The connection itself, not the `connection` proxy: that costs a lookup per value.
+        db = connections[DEFAULT_DB_ALIAS]
+        rows = [_json_prepared(row, fields, json_at, db) for row in rows]
+    now = timezone.now()
+    extra_fields, extra = [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f in fields:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
+        elif f.has_default():
+            value = f.get_default()
+        elif f.null:
+            value = None
+        else:
+            raise TypeError(f"{model.__name__}.{f.name} needs a value.")
+        extra_fields.append(f)
+        extra.append(f.get_db_prep_save(value, connection))
+    extra = tuple(extra)
+    quote = connection.ops.quote_name
+    columns = [model._meta.pk.column] if ids else []
+    columns += [f.column for f in fields + extra_fields]
+    pks = _ids_take(model, len(rows)) if ids else []
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+            "FROM STDIN") as copy:
+        if ids:
+            for pk, row in zip(pks, rows, strict=True):
+                copy.write_row((pk, *row, *extra))
+        else:
+            for row in rows:
+                copy.write_row((*row, *extra))
+    return pks
+
+
+def _json_prepared(row, fields, json_at, db):
+    row = list(row)
+    for i in json_at:
+        row[i] = fields[i].get_db_prep_save(row[i], db)
+    return row
+
+
+def field_in(field, values):
+    """A filter: `field` is one of `values`, which may be thousands of ids. On PostgreSQL
+    `field = ANY(array)`, the array one parameter: an IN list costs Django and psycopg a
+    placeholder each, more than the query itself. Elsewhere `field__in`."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": values})
+    return _AnyOf(F(field), values)
+
+
+class _AnyOf(Lookup):
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return (f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])",
+                [*params, self.rhs])
+
+
+def instance_saved(instance, pk):
+    """A model instance built in memory whose row `rows_insert` has just written."""
+    instance.pk = pk
+    instance._state.adding, instance._state.db = False, connection.alias
+    return instance
+
+
+def _ids_take(model, count) -> list[int]:
+    """`count` new primary keys from the table's own sequence, in ascending order (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        # The sequence looked up once (a subquery), not once per id.
+        cursor.execute("SELECT nextval((SELECT pg_get_serial_sequence(%s, %s)::regclass)) "
+                       "FROM generate_series(1, %s)",
+                       [model._meta.db_table, model._meta.pk.column, count])
+        return sorted(pk for (pk,) in cursor.fetchall())
+
+
+def rows_update(model, columns, rows):
     """UPDATE model SET columns... WHERE id = ... for many rows. Each row is (values of
-    `columns`..., id). On PostgreSQL one statement per batch joins a VALUES list; elsewhere (the
-    embedded demo database) one executemany. Database triggers fire for every row as usual."""
+    `columns`..., id). On PostgreSQL one statement joins the new values: given as one array per
+    column, or for many rows copied into a temporary table; elsewhere one executemany.
+    Database triggers fire for every row as usual."""
     if not rows:
         return
-    table = model._meta.db_table
+    table = connection.ops.quote_name(model._meta.db_table)
     fields = [model._meta.get_field(c) for c in columns]
+    names = [connection.ops.quote_name(f.column) for f in fields]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            assignments = ", ".join(f"{f.column} = %s" for f in fields)
+            assignments = ", ".join(f"{n} = %s" for n in names)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
             return
-        assignments = ", ".join(f"{f.column} = v.{f.column}" for f in fields)
-        names = ", ".join([f.column for f in fields] + ["id"])
-        # Typed placeholders: a NULL in a VALUES list would otherwise be read as text.
-        row_sql = "(" + ", ".join([f"%s::{f.db_type(connection)}" for f in fields]
-                                  + ["%s::bigint"]) + ")"
-        for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES "
-                + ", ".join([row_sql] * len(chunk))
-                + f") AS v({names}) WHERE {table}.id = v.id",
-                [value for row in chunk for value in row])
+        types = [f.db_type(connection) for f in fields]
+        assignments = ", ".join(f"{n} = v.{n}" for n in names)
+        if len(rows) < COPY_UPDATE_FROM:
+            # Typed arrays: a list of NULLs would otherwise be read as text.
+            arrays = ", ".join([f"%s::{t}[]" for t in types] + ["%s::bigint[]"])
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "
+                           f"AS v({', '.join(names)}, id) WHERE {table}.id = v.id",
+                           [list(values) for values in zip(*rows, strict=True)])
+            return
+        temp = connection.ops.quote_name(f"batch_{model._meta.db_table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {temp} ("
+                       + ", ".join(f"{n} {t}" for n, t in zip(names, types, strict=True))
+                       + ", id bigint)")
+        with cursor.cursor.copy(f"COPY {temp} ({', '.join(names)}, id) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM {temp} AS v "
+                       f"WHERE {table}.id = v.id")
+        cursor.execute(f"DROP TABLE {temp}")
 
 
 def statistics_refresh(*models):

@@ -5,10 +5,9 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from .audit import Actor, actor_system
-from .batch import BATCH
+from .batch import rows_insert
 from .errors import DomainError, IdempotencyConflict
 from .models import ActorKind, IdempotencyRecord
 
@@ -63,8 +62,6 @@ def idempotency_result_store(record, result: dict):
 def idempotency_records_store_many(rows):
     """Many first results at once, for a set-based booking path: rows of
     (scope, key, payload, result). The same keys the one-at-a-time path would claim."""
-    now = timezone.now()
-    IdempotencyRecord.objects.bulk_create(
-        [IdempotencyRecord(scope=scope, key=key, request_hash=request_fingerprint(payload),
-                           result=result, created_at=now)
-         for scope, key, payload, result in rows], batch_size=BATCH)
+    rows_insert(IdempotencyRecord, ["scope", "key", "request_hash", "result"],
+                [(scope, key, request_fingerprint(payload), result)
+                 for scope, key, payload, result in rows])

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import ExpressionWrapper, F, Q, Sum
 
+from core.batch import field_in
 from core.money import money_field, round_money
 
 from .models import CreditLine, Instalment, InstalmentStatus, Loan, Posting, Repayment
@@ -29,7 +30,7 @@ def income_repaid_by_loan(loan_ids) -> dict[int, dict[str, Decimal]]:
     repayment are left out)."""
     return {
         row.pop("loan_id"): row
-        for row in Repayment.objects.filter(loan_id__in=list(loan_ids)).order_by()
+        for row in Repayment.objects.filter(field_in("loan_id", loan_ids)).order_by()
         .values("loan_id").annotate(interest=Sum("interest"), fee=Sum("fee"),
                                     penalty=Sum("penalty"))
     }

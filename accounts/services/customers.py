@@ -21,8 +21,8 @@ from accounts.models import (
     Housing,
     User,
 )
-from accounts.services.signals import signals_checked
-from core.batch import BATCH
+from accounts.services.signals import SIGNAL_FIELDS, signals_checked
+from core.batch import BATCH, instance_saved, rows_insert
 from core.calendar import business_date_today
 from core.errors import InvalidAmount
 from core.money import to_amount
@@ -211,14 +211,21 @@ def customers_create_many(people, *, signals_observed_on) -> list[User]:
             raise ValidationError(f"{username} has not consented to the use of their data.")
         signals.append(None if shared is None else signals_checked(shared))
     _id_numbers_check([user.username for user in users], profiles)
+    # Rows as plain values (`rows_insert`): a model instance per profile and per signals row
+    # cost more than the rest of signing a customer up. The users are returned, so they are
+    # built as instances and written with the values they hold.
+    user_fields = [f.attname for f in User._meta.concrete_fields if not f.primary_key]
+    profile_fields = sorted({name for cleaned in profiles for name in cleaned})
     with transaction.atomic():
-        users = User.objects.bulk_create(users, batch_size=BATCH)
-        CustomerProfile.objects.bulk_create(
-            [CustomerProfile(user=user, **cleaned) for user, cleaned in zip(users, profiles,
-                                                                            strict=True)],
-            batch_size=BATCH)
-        CustomerSignals.objects.bulk_create(
-            [CustomerSignals(user=user, observed_on=signals_observed_on, **values)
-             for user, values in zip(users, signals, strict=True) if values is not None],
-            batch_size=BATCH)
+        ids = rows_insert(User, user_fields,
+                          [[getattr(user, name) for name in user_fields] for user in users],
+                          ids=True)
+        for user, pk in zip(users, ids, strict=True):
+            instance_saved(user, pk)
+        rows_insert(CustomerProfile, ["user_id", *profile_fields],
+                    [[user.pk, *(cleaned[name] for name in profile_fields)]
+                     for user, cleaned in zip(users, profiles, strict=True)])
+        rows_insert(CustomerSignals, ["user_id", "observed_on", *SIGNAL_FIELDS],
+                    [[user.pk, signals_observed_on, *(values[name] for name in SIGNAL_FIELDS)]
+                     for user, values in zip(users, signals, strict=True) if values is not None])
     return users

@@ -6,10 +6,11 @@ statements instead of a few per row (a repayment through `loan_repay` costs abou
 simulated year of 20,000 customers would take over an hour). `tests/operations/
 test_simulation.py` books one population both ways and compares every row.
 
-On PostgreSQL new rows go in by COPY (`rows_insert`), with ids taken from the tables' own
-sequences first where later rows refer to them: building a model instance per row and the
-INSERT's SQL for it cost more than everything else a repayment does. Rows are read as plain
-values, never as model instances.
+New rows go in through `core.batch.rows_insert` (COPY on PostgreSQL), with ids taken from the
+tables' own sequences first where later rows refer to them, and changed rows through
+`core.batch.rows_update`: building a model instance per row and the INSERT's SQL for it cost
+more than everything else a repayment does. Rows are read as plain values, never as model
+instances.
 
 The same guarantees hold: lines are updated (never inserted with a balance) so the database's
 no-overdraw trigger checks each one, every entry balances, and locks are taken in the services'
@@ -20,16 +21,21 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import PartnerBank
 from core.audit import AuditDraft, audit_events_append_many
-from core.batch import BATCH, rows_update, statistics_refresh
+from core.batch import (
+    field_in,
+    instance_saved,
+    rows_insert,
+    rows_update,
+    statistics_refresh,
+)
 from core.calendar import business_date_today
 from core.idempotency import actor_of_scope, idempotency_records_store_many
-from core.money import to_money, to_rate
+from core.money import CENT, to_decimal, to_money, to_rate
 
 from ..errors import InsufficientCredit, LendingError, LineNotUsable
 from ..models import (
@@ -39,6 +45,7 @@ from ..models import (
     InstalmentStatus,
     JournalEntry,
     LedgerAccount,
+    LimitChange,
     Loan,
     LoanFunding,
     LoanStatus,
@@ -70,8 +77,6 @@ from .repayment import (
 )
 
 ZERO = Decimal("0.00")
-# From this many rows on, an update goes through COPY (`_rows_update`).
-COPY_UPDATE_FROM = 200
 
 
 @dataclass(frozen=True)
@@ -96,85 +101,6 @@ class PaymentRequest:
     payoff: bool = False
 
 
-def rows_insert(model, names, rows, *, ids=False) -> list[int]:
-    """Insert many rows given as plain values of the fields `names` (attnames, such as
-    `loan_id`), in one COPY on PostgreSQL; the fields not named take their model defaults
-    (`auto_now` ones the time now), as `bulk_create` would give them. Triggers fire as for an
-    INSERT. With `ids`, the rows' new primary keys are taken from the table's sequence first and
-    returned in the rows' order. Elsewhere (the embedded demo database) `bulk_create`."""
-    rows = list(rows)
-    if not rows:
-        return []
-    if connection.vendor != "postgresql":
-        made = model.objects.bulk_create(
-            [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=BATCH)
-        return [m.pk for m in made]
-    now = timezone.now()
-    names, extra_names, extra = list(names), [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.attname in names:
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
-        elif f.has_default():
-            value = f.get_default()
-        elif f.null:
-            value = None
-        else:
-            raise TypeError(f"{model.__name__}.{f.name} needs a value.")
-        extra_names.append(f.attname)
-        extra.append(f.get_db_prep_save(value, connection))
-    extra = tuple(extra)
-    quote = connection.ops.quote_name
-    columns = [model._meta.pk.column] if ids else []
-    columns += [model._meta.get_field(name).column for name in names + extra_names]
-    pks = _ids_take(model, len(rows)) if ids else []
-    with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
-            "FROM STDIN") as copy:
-        if ids:
-            for pk, row in zip(pks, rows, strict=True):
-                copy.write_row((pk, *row, *extra))
-        else:
-            for row in rows:
-                copy.write_row((*row, *extra))
-    return pks
-
-
-def _rows_update(model, columns, rows):
-    """`core.batch.rows_update` for many rows: on PostgreSQL the new values go in by COPY to a
-    temporary table and one UPDATE joins it, which spares building (and the driver parsing) a
-    statement with a placeholder per value. Database triggers fire for every row as usual."""
-    if connection.vendor != "postgresql" or len(rows) < COPY_UPDATE_FROM:
-        rows_update(model, columns, rows)
-        return
-    table = model._meta.db_table
-    fields = [model._meta.get_field(c) for c in columns]
-    quote = connection.ops.quote_name
-    temp = quote(f"batch_{table}")
-    names = [quote(f.column) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {temp} ("
-                       + ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
-                       + ", id bigint)")
-        with cursor.cursor.copy(f"COPY {temp} ({', '.join(names)}, id) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(f"UPDATE {quote(table)} SET "
-                       + ", ".join(f"{n} = v.{n}" for n in names)
-                       + f" FROM {temp} AS v WHERE {quote(table)}.id = v.id")
-        cursor.execute(f"DROP TABLE {temp}")
-
-
-def _ids_take(model, count) -> list[int]:
-    """`count` new primary keys from the table's own sequence, in ascending order."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                       "FROM generate_series(1, %s)",
-                       [model._meta.db_table, model._meta.pk.column, count])
-        return sorted(pk for (pk,) in cursor.fetchall())
-
-
 def _journal_post(business_date, entries) -> list[int]:
     """Post many entries of one business date: the set-based twin of `journal_entry_post`, with
     the same merging and balance check per entry (`legs_merge`; the database checks the balance
@@ -188,13 +114,6 @@ def _journal_post(business_date, entries) -> list[int]:
                  for entry_id, (_kind, loan_id, _memo, legs) in zip(ids, entries, strict=True)
                  for code, amount in legs])
     return ids
-
-
-def _saved(instance, pk):
-    """A model instance built in memory whose row `rows_insert` has just written."""
-    instance.pk = pk
-    instance._state.adding, instance._state.db = False, connection.alias
-    return instance
 
 
 def credit_lines_open_many(*, customers, product, limits, rates) -> list[CreditLine]:
@@ -215,13 +134,52 @@ def credit_lines_open_many(*, customers, product, limits, rates) -> list[CreditL
     ids = rows_insert(CreditLine, names, [tuple(getattr(line, n) for n in names)
                                           for line in lines], ids=True)
     for line, pk in zip(lines, ids, strict=True):
-        _saved(line, pk).updated_at = now
+        instance_saved(line, pk).updated_at = now
     return lines
+
+
+def credit_lines_limit_lower_many(*, cuts, reason: str, actor):
+    """降额 by a rule on many lines at once: `cuts` are (line id, new limit), each line lowered
+    as `line_limit_lower` lowers it for a rule (the system as `actor`, no officer, so no cap):
+    a LimitChange, the line's new limit, and the event on its audit chain."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LendingError("A reason is required to lower a limit.")
+    new_limits = {}
+    for line_id, new_limit in cuts:
+        new_limit = to_decimal(new_limit, what="new limit")
+        if new_limit < 0 or new_limit != new_limit.quantize(CENT):
+            raise LendingError("The new limit must be zero or more, with at most two decimals.")
+        new_limits[line_id] = new_limit.quantize(CENT)
+    if not new_limits:
+        return
+    today = business_date_today()
+    with transaction.atomic(durable=True):
+        lines = list(CreditLine.objects.select_for_update(of=("self",))
+                     .filter(field_in("pk", new_limits)).order_by("pk")
+                     .values_list("pk", "credit_limit", "officer_cap"))
+        if len(lines) != len(new_limits):
+            raise LendingError("No such line.", code="not_found")
+        for line_id, limit, _cap in lines:
+            if new_limits[line_id] >= limit:
+                raise LendingError(f"The new limit must be below the current limit {limit}.")
+        rows_insert(LimitChange, ["line_id", "old_limit", "new_limit", "reason", "business_date"],
+                    [(line_id, limit, new_limits[line_id], reason, today)
+                     for line_id, limit, _cap in lines])
+        now = timezone.now()
+        rows_update(CreditLine, ["credit_limit", "updated_at"],
+                    [(new_limits[line_id], now, line_id) for line_id, _limit, _cap in lines])
+        audit_events_append_many(
+            AuditDraft(actor=actor, action="line.limit_lower", subject_kind="line",
+                       subject_id=line_id,
+                       payload={"from": limit, "to": new_limits[line_id], "reason": reason,
+                                "business_date": today, "officer_cap": cap})
+            for line_id, limit, cap in lines)
 
 
 def book_statistics_refresh():
     """After a large batch, so that the next queries (the nightly close's) plan for the real
-    table sizes. It may run before the commit's deferred balance check."""
+    table sizes."""
     statistics_refresh(Instalment, Loan, LoanFunding, CreditLine, Posting, JournalEntry)
 
 
@@ -248,8 +206,8 @@ def loans_originate_many(draws: list[DrawRequest]) -> list[Loan]:
                           disbursed_on=today, outstanding_principal=d.principal))
         schedules.append(quotes[key].instalments)
     with transaction.atomic(durable=True):
-        _rows_update(CreditLine, ["outstanding_principal", "updated_at"],
-                     [(d.line.outstanding_principal, timezone.now(), d.line.pk) for d in draws])
+        rows_update(CreditLine, ["outstanding_principal", "updated_at"],
+                    [(d.line.outstanding_principal, timezone.now(), d.line.pk) for d in draws])
         now = timezone.now()
         loan_ids = rows_insert(
             Loan, ["line_id", "principal", "term_months", "method", "daily_rate", "apr",
@@ -258,7 +216,7 @@ def loans_originate_many(draws: list[DrawRequest]) -> list[Loan]:
               loan.apr, loan.disbursed_on, loan.outstanding_principal, loan.status,
               loan.days_past_due) for loan in loans], ids=True)
         for loan, pk in zip(loans, loan_ids, strict=True):
-            _saved(loan, pk).created_at = now
+            instance_saved(loan, pk).created_at = now
         rows_insert(Instalment, ["loan_id", "seq", "period_start", "due_date", "principal_due",
                                  "interest_due"],
                     [(loan.pk, i.seq, i.period_start, i.due_date, i.principal, i.interest)
@@ -280,14 +238,13 @@ def loans_originate_many(draws: list[DrawRequest]) -> list[Loan]:
             [(f.loan_id, f.partner_bank_id, f.share, f.principal, f.outstanding_principal)
              for f in fundings], ids=True)
         for funding, pk in zip(fundings, funding_ids, strict=True):
-            _saved(funding, pk)
+            instance_saved(funding, pk)
         _journal_post(today, entries)
         audit_events_append_many(
             AuditDraft(actor=actor_of_scope(d.scope), action="loan.originate",
                        subject_kind="loan", subject_id=loan.pk,
                        payload=origination_audit_payload(loan, loan_fundings))
             for d, loan, loan_fundings in zip(draws, loans, per_loan, strict=True))
-        book_statistics_refresh()
         idempotency_records_store_many(
             (d.scope, d.idempotency_key,
              {"line": loan.line_id, "principal": str(loan.principal), "term": loan.term_months,
@@ -333,11 +290,12 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
     wanted = {p.loan_id: p for p in payments}
     with transaction.atomic(durable=True):
         owed = dict(CreditLine.objects.select_for_update(of=("self",))
-                    .filter(loans__pk__in=list(wanted)).order_by("pk")
+                    .filter(pk__in=Loan.objects.filter(field_in("pk", wanted))
+                            .values("line_id")).order_by("pk")
                     .values_list("pk", "outstanding_principal"))
         loans = {values[0]: _LoanRow(*values) for values in
                  Loan.objects.select_for_update(of=("self",))
-                 .filter(pk__in=list(wanted), status=LoanStatus.ACTIVE).order_by("pk")
+                 .filter(field_in("pk", wanted), status=LoanStatus.ACTIVE).order_by("pk")
                  .values_list(*_LoanRow.__slots__)}
         payoffs = [loan_id for loan_id in loans if wanted[loan_id].payoff]
         instalments, states = _instalment_rows(loans, today, whole=payoffs)
@@ -377,29 +335,31 @@ def loans_repay_many(payments: list[PaymentRequest]) -> list[Repayment]:
                 paid_on=today))
             booked.append((loan, allocation, parts, income_parts))
         columns = STATE_FIELDS[1:] + ["status", "paid_on"]
-        _rows_update(Instalment, columns, [tuple(getattr(i, c) for c in columns) + (i.pk,)
-                                           for i in changed_instalments])
+        rows_update(Instalment, columns, [tuple(getattr(i, c) for c in columns) + (i.pk,)
+                                          for i in changed_instalments])
         paid_loans = [loan for loan, *_rest in booked]
-        _rows_update(LoanFunding, ["outstanding_principal"],
-                     [(f.outstanding_principal, f.pk) for loan in paid_loans
-                      for f in fundings[loan.pk]])
-        _rows_update(Loan, ["outstanding_principal", "days_past_due", "overdue_since", "status",
-                            "paid_off_on"],
-                     [(loan.outstanding_principal, loan.days_past_due, loan.overdue_since,
-                       loan.status, loan.paid_off_on, loan.pk) for loan in paid_loans])
+        rows_update(LoanFunding, ["outstanding_principal"],
+                    [(f.outstanding_principal, f.pk) for loan in paid_loans
+                     for f in fundings[loan.pk]])
+        rows_update(Loan, ["outstanding_principal", "days_past_due", "overdue_since", "status",
+                           "paid_off_on"],
+                    [(loan.outstanding_principal, loan.days_past_due, loan.overdue_since,
+                      loan.status, loan.paid_off_on, loan.pk) for loan in paid_loans])
         now = timezone.now()
-        _rows_update(CreditLine, ["outstanding_principal", "updated_at"],
-                     [(owed[line_id] - amount, now, line_id)
-                      for line_id, amount in sorted(line_paid.items())])
+        rows_update(CreditLine, ["outstanding_principal", "updated_at"],
+                    [(owed[line_id] - amount, now, line_id)
+                     for line_id, amount in sorted(line_paid.items())])
         repayment_fields = ["loan_id", "amount", "principal", "interest", "fee", "penalty",
                             "paid_on"]
         repayment_ids = rows_insert(Repayment, repayment_fields,
                                     [tuple(getattr(r, f) for f in repayment_fields)
                                      for r in repayments], ids=True)
         for repayment, pk in zip(repayments, repayment_ids, strict=True):
-            _saved(repayment, pk).created_at = now
-        # Read under the loans' locks, as `loan_repay` reads it.
-        penalty_receivable = penalty_receivable_by_loan(paid_loan.pk for paid_loan in paid_loans)
+            instance_saved(repayment, pk).created_at = now
+        # Read under the loans' locks, as `loan_repay` reads it; only for the payments that pay
+        # penalty: `repayment_legs` clears at most the penalty paid from the receivable.
+        penalty_receivable = penalty_receivable_by_loan(
+            loan.pk for loan, allocation, *_rest in booked if allocation.penalty > 0)
         _journal_post(today, [
             ("repayment", loan.pk, f"Repayment {repayment.pk} on loan {loan.pk}",
              legs_merge("repayment", repayment_legs(
@@ -431,7 +391,7 @@ def _instalment_rows(loans, today, *, whole):
     is always due by today. So a repayment reads one or two instalments, not the whole schedule
     again."""
     rows, states = defaultdict(list), defaultdict(list)
-    query = (Instalment.objects.filter(loan_id__in=list(loans))
+    query = (Instalment.objects.filter(field_in("loan_id", loans))
              .filter(Q(due_date__lte=today) | Q(loan_id__in=list(whole)))
              .exclude(due_date__lte=today, status=InstalmentStatus.PAID,
                       principal_paid=F("principal_due"), interest_paid=F("interest_due"),
@@ -445,17 +405,16 @@ def _instalment_rows(loans, today, *, whole):
 
 def _unpaid_later(loan_ids, today) -> set[int]:
     """The loans with an instalment due after today that is not paid."""
-    return set(Instalment.objects.filter(loan_id__in=loan_ids, due_date__gt=today)
+    return set(Instalment.objects.filter(field_in("loan_id", loan_ids), due_date__gt=today)
                .exclude(status=InstalmentStatus.PAID).order_by()
                .values_list("loan_id", flat=True).distinct())
 
 
 def _funding_rows(loans):
-    banks = {pk: SimpleNamespace(pk=pk, code=code)
-             for pk, code in PartnerBank.objects.values_list("pk", "code")}
+    """The loans' fundings, each with its partner bank's pk and code (None: the platform's)."""
     rows = defaultdict(list)
-    for values in (LoanFunding.objects.filter(loan_id__in=list(loans)).order_by("pk")
-                   .values_list(*_FundingRow.__slots__[:-1])):
-        row = _FundingRow(*values, banks.get(values[2]))
-        rows[row.loan_id].append(row)
+    for *values, code in (LoanFunding.objects.filter(field_in("loan_id", loans)).order_by("pk")
+                          .values_list(*_FundingRow.__slots__[:-1], "partner_bank__code")):
+        bank = None if values[2] is None else SimpleNamespace(pk=values[2], code=code)
+        rows[values[1]].append(_FundingRow(*values, bank))
     return rows

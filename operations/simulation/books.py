@@ -17,6 +17,7 @@ from lending.selectors import amount_due_on
 from lending.services.batch import (
     DrawRequest,
     PaymentRequest,
+    credit_lines_limit_lower_many,
     loans_originate_many,
     loans_repay_many,
 )
@@ -48,7 +49,8 @@ def repay_key(loan_id, day):
 
 
 class ServiceBook:
-    """One service call per draw and per payment: the reference the bulk book must match."""
+    """One service call per draw, per payment and per limit cut: the reference the bulk book
+    must match."""
 
     def originate(self, draws):
         return [services.loan_originate(
@@ -69,15 +71,23 @@ class ServiceBook:
                                     idempotency_key=repay_key(p.loan_id, today),
                                     scope=scope_of_user(p.customer_id))
 
+    def limits_lower(self, cuts, *, reason, actor):
+        for line_id, new_limit in cuts:
+            services.line_limit_lower(line_id=line_id, new_limit=new_limit, reason=reason,
+                                      actor=actor)
+
 
 class BulkBook:
-    """A day's draws or payments in one transaction of set-based writes."""
+    """A day's draws, payments or limit cuts in one transaction of set-based writes."""
 
     def originate(self, draws):
         return loans_originate_many([
             DrawRequest(line=d.line, principal=d.principal, term_months=d.term_months,
                         method=d.method, idempotency_key=originate_key(d.line.pk),
                         scope=scope_of_user(d.line.customer_id)) for d in draws])
+
+    def limits_lower(self, cuts, *, reason, actor):
+        credit_lines_limit_lower_many(cuts=cuts, reason=reason, actor=actor)
 
     def repay(self, payments):
         today = business_date_today()

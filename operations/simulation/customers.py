@@ -3,6 +3,7 @@ consented signals, and their hidden truth."""
 
 from accounts.models import User
 from accounts.services import customers_create_many
+from risk.models import SimulatedCustomer
 from risk.services.simulation import simulated_truths_record
 
 SIGNAL_NAMES = ("shopping_orders_per_month", "shopping_spend_per_month", "bills_on_time_share",
@@ -35,4 +36,5 @@ def customers_create(population) -> list[User]:
     simulated_truths_record(
         (user, population.seed, population.true_probability[i], population.plans[i].default_seq)
         for i, user in enumerate(users))
+    SimulatedCustomer.objects.filter(seed=population.seed).update(history_end=population.end)
     return users
