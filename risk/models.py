@@ -228,6 +228,10 @@ class SimulatedCustomer(models.Model):
     true_probability = models.FloatField()
     # The month of the simulation in which the customer stopped paying, if they did.
     default_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The simulation's last business day: after it the customer does nothing (pays nothing), so
+    # what their loans show later is not their behaviour; it also fixes which instalments a
+    # defaulter could stop at (90+ days past due by this day). Empty: made before it was kept.
+    history_end = models.DateField(null=True, blank=True)
 
     def __str__(self):
         return f"simulated {self.user_id} (p={self.true_probability:.3f})"

@@ -1,6 +1,7 @@
-"""Behaviour (B-card) features: how a customer has used and repaid their credit with us, as of
-a day. One definition each, in the same `Feature` shape as the application features, computed
-for many customers at once from a few set-based queries (`behaviour_columns`) and numpy.
+"""Behaviour (B-card) features: how a customer has used and repaid their credit with us, and the
+price it was drawn at, as of a day. One definition each, in the same `Feature` shape as the
+application features, computed for many customers at once from a few set-based queries
+(`behaviour_columns`) and numpy.
 
 "As of" a day means at the close of that day: payments, limit changes and dues on that day
 count. Days past due count from the due date of the oldest unpaid instalment (the platform
@@ -64,6 +65,15 @@ def _on_time_share(c: Columns, as_of) -> np.ndarray:
         return np.where(due > 0, c["instalments_on_time"] / due, np.nan)
 
 
+def _daily_rate_drawn(c: Columns, as_of) -> np.ndarray:
+    """The daily rate of the loans drawn by `as_of`, weighted by their principal; NaN: none
+    drawn. A loan keeps the rate it was drawn at, which the line's grade set (its price for
+    the customer's risk as the lender judged it then), so later repricing cannot reach back."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c["drawn_principal"] > 0,
+                        c["drawn_principal_x_rate"] / c["drawn_principal"], np.nan)
+
+
 def _months_on_book(c: Columns, as_of) -> np.ndarray:
     """Whole months since the customer's first line opened; NaN: no line yet."""
     opened = c["first_opened_on"]
@@ -102,6 +112,9 @@ BEHAVIOUR_FEATURES: tuple[Feature, ...] = (
             lambda c, d: c["limit_changes_6m"], 1,
             "Your limit was lowered recently.",
             "Your limit has not been lowered recently."),
+    Feature("daily_rate_drawn", "Daily rate of the credit drawn", _daily_rate_drawn, 1,
+            "Your credit was priced for a higher risk when you drew it.",
+            "Your credit was priced for a lower risk when you drew it."),
 )
 
 BEHAVIOUR_FEATURE_NAMES = tuple(f.name for f in BEHAVIOUR_FEATURES)
@@ -155,11 +168,16 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
             limit[i] += float(old_limit) - float(new_limit)
 
     outstanding = np.zeros(n)
-    for customer_id, principal in (
+    drawn = np.zeros(n)
+    drawn_at_rate = np.zeros(n)
+    for customer_id, principal, at_rate in (
             Loan.objects.filter(line__customer_id__in=ids, disbursed_on__lte=as_of)
-            .values("line__customer_id").annotate(total=Sum("principal"))
-            .values_list("line__customer_id", "total")):
+            .values("line__customer_id")
+            .annotate(total=Sum("principal"), at_rate=Sum(F("principal") * F("daily_rate")))
+            .values_list("line__customer_id", "total", "at_rate")):
         outstanding[index[customer_id]] += float(principal)
+        drawn[index[customer_id]] += float(principal)
+        drawn_at_rate[index[customer_id]] += float(at_rate)
     for customer_id, repaid in (
             Repayment.objects.filter(loan__line__customer_id__in=ids, paid_on__lte=as_of)
             .values("loan__line__customer_id").annotate(total=Sum("principal"))
@@ -186,6 +204,8 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
         "first_opened_on": first_opened,
         "credit_limit": limit,
         "outstanding_principal": outstanding,
+        "drawn_principal": drawn,
+        "drawn_principal_x_rate": drawn_at_rate,
         "limit_changes_6m": changes,
         "instalments_due": due,
         "instalments_on_time": on_time,

@@ -2,7 +2,9 @@
 
 Rows are split once, stratified on the outcome: 60 % to grow the trees, 20 % to decide when to
 stop and to fit the calibration, and 20 % held out that neither ever sees, on which every
-reported figure is measured."""
+reported figure is measured. When rows come in groups (the B-card's: one customer at several
+snapshots) the split is by group, so that no customer is on two sides of it, stratified as far
+as whole groups allow."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ DEFAULT_GRADE_CUTOFFS = (0.03, 0.06, 0.12, 0.25)
 GRADE_LETTERS = "ABCDE"
 TEST_SHARE = 0.2
 VALIDATION_SHARE = 0.2
+# A grouped split's stratum needs this many groups to be split three ways.
+MIN_STRATUM = 5
 
 
 @dataclass
@@ -32,6 +36,9 @@ class TrainingResult:
     best_iteration: int
     params: dict
     feature_names: list[str]
+    # The held-out rows (row numbers) and the model's calibrated probability on them.
+    test_rows: np.ndarray | None = None
+    test_probability: np.ndarray | None = None
 
     def summary(self) -> dict:
         """What the registry keeps about how the model was trained."""
@@ -58,6 +65,34 @@ def stratified_split(y: np.ndarray, *, seed: int) -> tuple[np.ndarray, np.ndarra
     return np.sort(train), np.sort(validation), np.sort(test)
 
 
+def grouped_split(y: np.ndarray, groups: np.ndarray, *,
+                  seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row numbers for training, validation and test with every group's rows on one side:
+    the groups are split 60/20/20 like `stratified_split` splits rows, stratified on how many
+    bad rows each group has (0, 1, 2, 3 or more; a count too rare to split joins the one
+    below), so that each side's bad rate is near the overall one as whole groups allow.
+    (sklearn's StratifiedGroupKFold balances fold by fold instead, but took 23 s for 20,000
+    customers here; this is two stratified shuffles of the groups, a fraction of a second.)"""
+    y, groups = np.asarray(y), np.asarray(groups)
+    if len(y) != len(groups):
+        raise ValueError(f"{len(y)} outcomes but {len(groups)} groups.")
+    _, group_of_row = np.unique(groups, return_inverse=True)
+    strata = np.minimum(np.bincount(group_of_row, weights=y), 3).astype(np.int64)
+    for count in (3, 2, 1):
+        if (strata == count).sum() < MIN_STRATUM:
+            strata[strata == count] = count - 1
+    counts = np.bincount(strata)
+    stratify = strata if (counts > 0).sum() > 1 and counts[counts > 0].min() >= MIN_STRATUM \
+        else None
+    ids = np.arange(len(strata))
+    rest, test = train_test_split(ids, test_size=TEST_SHARE, stratify=stratify,
+                                  random_state=seed)
+    train, validation = train_test_split(
+        rest, test_size=VALIDATION_SHARE / (1 - TEST_SHARE),
+        stratify=None if stratify is None else stratify[rest], random_state=seed)
+    return tuple(np.flatnonzero(np.isin(group_of_row, side)) for side in (train, validation, test))
+
+
 def take(x, rows: np.ndarray):
     """These rows of an array or a DataFrame."""
     return x.iloc[rows] if hasattr(x, "iloc") else x[rows]
@@ -82,18 +117,23 @@ def grade_table(y: np.ndarray, probability: np.ndarray, cutoffs: Sequence[float]
 def train_scorecard(x, y, *, feature_names: Sequence[str], monotone: Sequence[int] | None = None,
                     seed: int = 0, true_probability: np.ndarray | None = None,
                     grade_cutoffs: Sequence[float] = DEFAULT_GRADE_CUTOFFS,
-                    max_rounds: int = MAX_ROUNDS, params: dict | None = None) -> TrainingResult:
+                    max_rounds: int = MAX_ROUNDS, params: dict | None = None,
+                    groups: np.ndarray | None = None) -> TrainingResult:
     """Train and measure one scorecard. `x` is a float array (NaN = missing) or a DataFrame
     with category columns; `y` is 1 for a bad, 0 for a good. With `true_probability` (the
     simulator's ground truth) the report adds the best AUC any model could reach on the same
-    held-out rows and the model's share of it."""
+    held-out rows and the model's share of it. With `groups` (one label per row, e.g. the
+    customer) the split keeps each group's rows on one side (`grouped_split`)."""
     y = np.asarray(y, dtype=np.int64)
     feature_names = list(feature_names)
     if monotone is not None and len(monotone) != len(feature_names):
         raise ValueError(f"{len(monotone)} monotone directions for {len(feature_names)} "
                          "features.")
     cutoffs = check_grade_cutoffs(grade_cutoffs)
-    train, validation, test = stratified_split(y, seed=seed)
+    if groups is None:
+        train, validation, test = stratified_split(y, seed=seed)
+    else:
+        train, validation, test = grouped_split(y, groups, seed=seed)
     params = booster_params(seed=seed, monotone=monotone, overrides=params)
 
     def part(rows):
@@ -120,6 +160,12 @@ def train_scorecard(x, y, *, feature_names: Sequence[str], monotone: Sequence[in
     split = {"train": int(len(train)), "validation": int(len(validation)),
              "test": int(len(test)), "train_bads": int(y[train].sum()),
              "validation_bads": int(y[validation].sum()), "test_bads": int(y_test.sum())}
+    if groups is not None:
+        groups = np.asarray(groups)
+        split.update({f"{name}_groups": int(len(np.unique(groups[rows])))
+                      for name, rows in (("train", train), ("validation", validation),
+                                         ("test", test))})
     return TrainingResult(booster=booster, calibration=calibration, grade_cutoffs=cutoffs,
                           metrics=report, split=split, best_iteration=best, params=params,
-                          feature_names=feature_names)
+                          feature_names=feature_names, test_rows=test,
+                          test_probability=probability)

@@ -2,7 +2,35 @@
 (auc, ks, gini, brier, and when known ceiling_auc, auc_share_of_ceiling, cv_auc,
 baseline_cv_auc; on a small CSV table also their spread across folds, beats_baseline and
 `nested`: the settings each fold's inner cross-validation chose and the final ones), and the
-same as text a person reads, the grades last."""
+same as text a person reads, the grades last. A B-card's report also states its outcome, its
+snapshots, its split by customer and its ceiling (`behaviour_ceiling`)."""
+
+import numpy as np
+
+from . import metrics
+
+BEHAVIOUR_CEILING = ("the Bayes-optimal probability of the row's outcome given the "
+                     "simulator's hidden probability of default and the customer's history by "
+                     "the snapshot (risk.bcard_truth.bad_probability)")
+
+
+def behaviour_ceiling(result, y, ceiling) -> dict:
+    """The B-card against its ceiling on the same held-out rows: those with a ceiling (the
+    simulated customers'; every row on a simulated book). `result` is a `TrainingResult`,
+    `ceiling` the training set's `true_probability` (NaN: none for that row)."""
+    if ceiling is None or result.test_rows is None:
+        return {}
+    truth = np.asarray(ceiling, dtype=np.float64)[result.test_rows]
+    known = ~np.isnan(truth)
+    y_known = np.asarray(y)[result.test_rows][known]
+    found = {"ceiling": BEHAVIOUR_CEILING, "ceiling_rows": int(known.sum())}
+    if not known.any() or y_known.min() == y_known.max():
+        return found
+    model_auc = metrics.auc(y_known, result.test_probability[known])
+    ceiling_auc = metrics.auc(y_known, truth[known])
+    return {**found, "ceiling_auc": ceiling_auc, "auc_on_ceiling_rows": model_auc,
+            "auc_share_of_ceiling": model_auc / ceiling_auc,
+            "ceiling_brier": metrics.brier(y_known, truth[known])}
 
 
 def build_report(result, *, model_version, data_summary: dict, seconds: float,
@@ -49,6 +77,8 @@ def format_report(report: dict) -> str:
         f"trained in {report['seconds']:.1f} s",
         f"Data: {data['rows']} rows, {data['bads']} bads ({data['bad_rate']:.2%}); {rows}",
     ]
+    if data.get("card") == "behaviour":
+        lines += _behaviour_data_lines(data, split)
     if data.get("dropped_identifiers"):
         lines.append("Dropped as identifiers (a different text value on every row): "
                      + ", ".join(data["dropped_identifiers"]))
@@ -61,7 +91,12 @@ def format_report(report: dict) -> str:
         f"  mean calibrated PD {report['mean_probability']:.2%} "
         f"(Platt a={report['calibration']['a']:.4f}, b={report['calibration']['b']:.4f})",
     ]
-    if "ceiling_auc" in report:
+    if "ceiling_auc" in report and data.get("card") == "behaviour":
+        lines += [f"  ceiling AUC {_figure(report['ceiling_auc'])} on the same "
+                  f"{report['ceiling_rows']} held-out rows (ceiling: {report['ceiling']}); "
+                  f"model's AUC on them {_figure(report['auc_on_ceiling_rows'])}, share "
+                  f"{report['auc_share_of_ceiling']:.2%}"]
+    elif "ceiling_auc" in report:
         lines.append(f"  ceiling AUC (true probabilities, same rows) "
                      f"{_figure(report['ceiling_auc'])}; model's share "
                      f"{report['auc_share_of_ceiling']:.2%}")
@@ -78,6 +113,23 @@ def format_report(report: dict) -> str:
                      f"bad rate {_percent(grade['bad_rate'])}  "
                      f"mean PD {_percent(grade['mean_probability'])}")
     return "\n".join(lines)
+
+
+def _behaviour_data_lines(data: dict, split: dict) -> list[str]:
+    lines = [f"Outcome: {data['outcome']}"]
+    snapshots = data.get("snapshots") or []
+    lines.append(f"Snapshots ({len(snapshots)}): " + ", ".join(
+        f"{s['snapshot']} ({s['rows']} rows, {s['bads']} bads)" for s in snapshots)
+        + f"; {data['customers']} customers; left out: {data['left_out_in_default']} rows "
+        f"already in default at the snapshot, {data['left_out_window_not_seen']} whose window "
+        f"was not seen")
+    if "test_groups" in split:
+        lines.append(f"Split by customer (no customer on two sides): train "
+                     f"{split['train_groups']} customers ({split['train']} rows, "
+                     f"{split['train_bads']} bads) / validation {split['validation_groups']} "
+                     f"({split['validation']}, {split['validation_bads']}) / test "
+                     f"{split['test_groups']} ({split['test']}, {split['test_bads']})")
+    return lines
 
 
 def _settings(settings: dict) -> str:

@@ -64,6 +64,7 @@ def test_features_at_the_end_of_the_story(history):
         "days_past_due_now": 40.0,
         "months_on_book": 4.0,
         "limit_changes_6m": 1.0,
+        "daily_rate_drawn": 0.0005,  # the rate the loan was drawn at
     })
 
 
@@ -78,6 +79,7 @@ def test_features_as_of_an_earlier_day_ignore_what_came_later(history):
         "days_past_due_now": 10.0,
         "months_on_book": 2.0,
         "limit_changes_6m": 0.0,
+        "daily_rate_drawn": 0.0005,
     })
 
 
@@ -105,6 +107,7 @@ def test_a_customer_without_a_line_and_the_order_of_rows(history):
     assert rows[0]["utilisation"] == 0.0
     assert np.isnan(rows[0]["on_time_share"]) and np.isnan(rows[0]["months_on_book"])
     assert rows[0]["worst_dpd_12m"] == 0.0 and rows[0]["limit_changes_6m"] == 0.0
+    assert np.isnan(rows[0]["daily_rate_drawn"])  # nothing drawn
 
 
 def test_definitions_have_a_fingerprint():

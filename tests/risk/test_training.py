@@ -264,22 +264,22 @@ def test_a_source_is_required_and_csv_options_belong_to_csv():
 
 
 @pytest.mark.django_db
-def test_train_behaviour_card_on_the_latest_snapshot_whose_horizon_has_passed(monkeypatch):
+def test_train_behaviour_card_on_stacked_snapshots_or_the_one_asked_for(monkeypatch):
     set_business_date(date(2025, 12, 31))
     asked = []
 
-    def behaviour_training_set(snapshot, horizon_months=6):
-        asked.append((snapshot, horizon_months))
+    def behaviour_training_set(snapshots=None, horizon_months=6):
+        asked.append((snapshots, horizon_months))
         return training_set(900, BEHAVIOUR_FEATURES, with_truth=False)
     monkeypatch.setattr(datasets, "behaviour_training_set", behaviour_training_set)
     printed = train("--card", "behaviour", "--horizon-months", "3")
-    assert asked == [(date(2025, 9, 30), 3)]
+    assert asked == [(None, 3)]  # the dataset's stacked month-ends
     version = ModelVersion.objects.get()
     assert (version.card, version.feature_hash) == ("behaviour", BEHAVIOUR_FEATURES_HASH)
     assert version.feature_names == list(BEHAVIOUR_FEATURE_NAMES)
     assert "ceiling_auc" not in version.metrics and "ceiling" not in printed
     train("--card", "behaviour", "--snapshot", "2025-06-30")
-    assert asked[-1] == (date(2025, 6, 30), 6)
+    assert asked[-1] == ([date(2025, 6, 30)], 6)
 
 
 @pytest.mark.django_db

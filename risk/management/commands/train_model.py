@@ -10,8 +10,6 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.calendar import business_date_today
-from lending.rules.schedule import add_months_anchored
 from risk.errors import RiskError
 from risk.models import Card
 from risk.services.registry import model_version_promote, model_version_register
@@ -19,7 +17,7 @@ from risk.training.crossval import FOLDS, baseline_cv_auc, model_cv_auc
 from risk.training.csv_table import TableError, read_credit_table
 from risk.training.nested import SMALL_TABLE_ROWS, is_small, train_small_table
 from risk.training.pipeline import check_grade_cutoffs, train_scorecard
-from risk.training.report import build_report, format_report
+from risk.training.report import behaviour_ceiling, build_report, format_report
 from risk.training.xgb import MAX_ROUNDS
 
 # Below this the held-out figures are noise and early stopping has nothing to stop on.
@@ -42,8 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--bad-value", help="with --from-csv: the target value meaning bad "
                                                 "(compared as text, e.g. bad, 1, yes)")
         parser.add_argument("--snapshot", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                            help="with --card behaviour: the day the features are taken on "
-                                 "(default: the business date less the horizon)")
+                            help="with --card behaviour: train on this one snapshot day "
+                                 "(default: month-ends stacked, from the book's third month "
+                                 "to the business date less the horizon)")
         parser.add_argument("--horizon-months", type=int, default=6,
                             help="with --card behaviour: months after the snapshot in which "
                                  "a default counts (default 6)")
@@ -124,12 +123,10 @@ class Command(BaseCommand):
             from risk.features.behaviour import BEHAVIOUR_FEATURES_HASH as feature_hash
             if horizon_months < 1:
                 raise CommandError("--horizon-months must be at least 1.")
-            if snapshot is None:
-                # The latest snapshot whose whole horizon has been seen.
-                snapshot = add_months_anchored(business_date_today(), -horizon_months)
+            # Stacked month-end snapshots unless one is asked for.
             try:
-                training_set = datasets.behaviour_training_set(snapshot,
-                                                               horizon_months=horizon_months)
+                training_set = datasets.behaviour_training_set(
+                    None if snapshot is None else [snapshot], horizon_months=horizon_months)
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         names = [f.name for f in features]
@@ -137,21 +134,32 @@ class Command(BaseCommand):
             raise CommandError(f"The {card} training set's columns {training_set.feature_names} "
                                f"are not the card's features {names}.")
         rows, bads = len(training_set.y), int(training_set.y.sum())
+        behaviour = card == Card.BEHAVIOUR
         if rows < MIN_ROWS or bads < MIN_BADS or rows - bads < MIN_BADS:
+            counted = ("customer-snapshot rows" if behaviour else "customers")
             raise CommandError(
-                f"Too little history to train the {card} card: {rows} customers with a known "
+                f"Too little history to train the {card} card: {rows} {counted} with a known "
                 f"outcome, {bads} of them bad; at least {MIN_ROWS} rows and {MIN_BADS} bads "
                 f"(and as many goods) are needed. Run simulate_population first on a new "
                 f"platform.")
         result = train_scorecard(training_set.X, training_set.y, feature_names=names,
                                  monotone=[f.monotone for f in features], seed=seed,
-                                 true_probability=training_set.true_probability,
-                                 grade_cutoffs=cutoffs, max_rounds=max_rounds, params=params)
+                                 # The B-card's ceiling is measured below, on the held-out
+                                 # rows that have one (the simulated customers').
+                                 true_probability=(None if behaviour
+                                                   else training_set.true_probability),
+                                 grade_cutoffs=cutoffs, max_rounds=max_rounds, params=params,
+                                 # A customer's snapshots stay on one side of the split.
+                                 groups=training_set.user_ids if behaviour else None)
         data_summary = {**_plain(training_set.summary), "rows": rows, "bads": bads,
                         "bad_rate": bads / rows}
+        extra_metrics = (behaviour_ceiling(result, training_set.y,
+                                           training_set.true_probability)
+                         if behaviour else None)
         return self._register(card, result, feature_hash=feature_hash,
                               data_summary=data_summary, seed=seed,
-                              max_rounds=max_rounds, started=started)
+                              max_rounds=max_rounds, started=started,
+                              extra_metrics=extra_metrics)
 
     def _train_csv(self, path, target, bad_value, *, seed, max_rounds, params, cutoffs,
                    started):
