@@ -20,6 +20,9 @@ from risk.training.pipeline import DEFAULT_GRADE_CUTOFFS, train_scorecard
 from risk.training.report import build_report, format_report
 from tests.risk.test_train_from_csv import credit_table, write
 
+# Dozens of small model fits: run with `make test PYTEST_ARGS="-m slow"`.
+pytestmark = pytest.mark.slow
+
 ROUNDS = 50
 
 
