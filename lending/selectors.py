@@ -1,6 +1,7 @@
 """Reads that are more than a `get`."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import ExpressionWrapper, F, Q, Sum
@@ -8,12 +9,47 @@ from django.db.models import ExpressionWrapper, F, Q, Sum
 from core.batch import field_in
 from core.money import money_field, round_money
 
-from .models import CreditLine, Instalment, InstalmentStatus, Loan, Posting, Repayment
+from .models import (
+    CreditLine,
+    Instalment,
+    InstalmentStatus,
+    LimitChange,
+    Loan,
+    Posting,
+    RateChange,
+    Repayment,
+)
 from .rules.delinquency import amount_due_by
 
 
 def lines_for_customer(user):
     return CreditLine.objects.filter(customer=user).select_related("product").order_by("pk")
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """A change of a line's limit or rate as the customer is told of it."""
+
+    business_date: object
+    what: str  # "limit" or "rate"
+    old: Decimal
+    new: Decimal
+    reason: str
+
+
+# An officer's reason is a note for colleagues; the customer is told who decided, not the note.
+OFFICER_CHANGE = "Changed by our credit team."
+
+
+def line_changes_recent(line, count: int = 5) -> list[LineChange]:
+    """The line's latest limit and rate changes, newest first, with the reasons the customer
+    reads (the rescoring's are written for them)."""
+    limits = [LineChange(c.business_date, "limit", c.old_limit, c.new_limit,
+                         OFFICER_CHANGE if c.officer_id else c.reason)
+              for c in LimitChange.objects.filter(line=line).order_by("-pk")[:count]]
+    rates = [LineChange(c.business_date, "rate", c.old_rate * 100, c.new_rate * 100, c.reason)
+             for c in RateChange.objects.filter(line=line).order_by("-pk")[:count]]
+    return sorted(limits + rates, key=lambda c: c.business_date, reverse=True)[:count]
 
 
 def loans_for_customer(user):

@@ -22,7 +22,12 @@ from .forms import BorrowForm, ConfirmBorrowForm, RepayForm
 from .models import CreditLineStatus, InstalmentStatus, LoanStatus, ProductKind
 from .rules.delinquency import amount_due_by
 from .rules.schedule import quote_loan
-from .selectors import instalments_of, lines_for_customer, loans_for_customer
+from .selectors import (
+    instalments_of,
+    line_changes_recent,
+    lines_for_customer,
+    loans_for_customer,
+)
 from .services import loan_originate, loan_payoff_amount, loan_repay
 from .services.origination import loan_quote_for_line
 
@@ -83,7 +88,8 @@ def borrowable_lines(user):
 def dashboard(request):
     today = business_date_today()
     lines = [{"line": line, "apr_range": line_apr_range(line, today),
-              "daily_rate_percent": daily_rate_percent(line.daily_rate)}
+              "daily_rate_percent": daily_rate_percent(line.daily_rate),
+              "changes": line_changes_recent(line)}
              for line in lines_for_customer(request.user)]
     return render_page(request, "lending/dashboard.html", {
         "lines": lines,

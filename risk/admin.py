@@ -17,16 +17,20 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
 from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline, reason_field
+from core.calendar import business_date_today
 
 from .errors import RiskError
 from .features.application import APPLICATION_FEATURES
 from .models import (
     BlockListEntry,
+    Card,
     CreditDecision,
     IncomeVerification,
+    LineReview,
     ModelPromotion,
     ModelStatus,
     ModelVersion,
+    ScoreDistribution,
     SimulatedCustomer,
 )
 from .services.block_list import (
@@ -35,7 +39,8 @@ from .services.block_list import (
     block_list_person,
 )
 from .services.income import income_verify
-from .services.registry import model_version_promote
+from .services.model_watch import challenger_comparison
+from .services.registry import model_version_challenger_set, model_version_promote
 
 _FEATURE_LABELS = {f.name: f.label for f in APPLICATION_FEATURES}
 
@@ -64,6 +69,17 @@ class PromoteForm(forms.Form):
     reason = reason_field(kept_with="the promotion")
 
 
+class ChallengerForm(forms.Form):
+    reason = reason_field(kept_with="the model's record")
+
+
+def _comparison(champion, challenger):
+    """The shadow's evidence: both models' AUCs on the same matured month-end rows."""
+    if champion is None or challenger is None:
+        return None
+    return challenger_comparison(champion, challenger, today=business_date_today())
+
+
 class PromotionInline(ViewOnlyInline):
     model = ModelPromotion
     fk_name = "model_version"
@@ -84,12 +100,13 @@ class ModelVersionAdmin(ActionWithFormMixin, ViewOnlyAdmin):
                     "promoted_at")
     list_filter = ("card", "status")
     ordering = ("card", "-version")
-    fields = ("card", "version", "status", "auc", "share_of_ceiling", "metrics_table",
-              "training_summary_table", "calibration", "grade_cutoffs", "feature_names",
-              "feature_hash", "booster_size", "created_at", "promoted_at")
+    fields = ("card", "version", "status", "auc", "share_of_ceiling", "nightly_drift",
+              "shadow_comparison", "metrics_table", "training_summary_table", "calibration",
+              "grade_cutoffs", "feature_names", "feature_hash", "booster_size", "created_at",
+              "promoted_at")
     readonly_fields = fields
     inlines = [PromotionInline]
-    actions = ["promote"]
+    actions = ["promote", "mark_challenger"]
 
     def get_queryset(self, request):
         # The booster can be megabytes a row: the list and the page read only its size.
@@ -105,6 +122,26 @@ class ModelVersionAdmin(ActionWithFormMixin, ViewOnlyAdmin):
     def share_of_ceiling(self, obj):
         share = _share_of_ceiling(obj.metrics)
         return "-" if share is None else f"{share:.1%}"
+
+    @admin.display(description="Nightly score drift (PSI, last 7 nights)")
+    def nightly_drift(self, obj):
+        nights = obj.score_distributions.order_by("-business_date")[:7]
+        return _json_table([(d.business_date, "-" if d.psi is None else
+                             f"{d.psi:.4f} {d.psi_status} ({d.lines:,} lines)")
+                            for d in nights])
+
+    @admin.display(description="Challenger against champion (same lines, matured outcomes)")
+    def shadow_comparison(self, obj):
+        if obj.card != Card.BEHAVIOUR or obj.status not in (ModelStatus.CHALLENGER,
+                                                            ModelStatus.CHAMPION):
+            return "-"
+        champion = (obj if obj.status == ModelStatus.CHAMPION else ModelVersion.objects.defer(
+            "booster").filter(card=obj.card, status=ModelStatus.CHAMPION).first())
+        challenger = (obj if obj.status == ModelStatus.CHALLENGER else ModelVersion.objects
+                      .defer("booster").filter(card=obj.card,
+                                               status=ModelStatus.CHALLENGER).first())
+        figures = _comparison(champion, challenger)
+        return "-" if figures is None else _json_table(sorted(figures.items()))
 
     @admin.display(description="Metrics")
     def metrics_table(self, obj):
@@ -138,6 +175,21 @@ class ModelVersionAdmin(ActionWithFormMixin, ViewOnlyAdmin):
             template="admin/risk/modelversion/promote.html", title="Promote to champion",
             perform=promote, what="model version to promote", context=self.promotion_context)
 
+    @admin.action(description="Mark as challenger (shadow scoring)…", permissions=["promote"])
+    def mark_challenger(self, request, queryset):
+        """A B-card candidate scores every line each night beside the champion, never acting,
+        so that promotion can be decided on its scores against the same outcomes."""
+
+        def mark(candidate, data):
+            marked = model_version_challenger_set(model_version_id=candidate.pk,
+                                                  marked_by=request.user, reason=data["reason"])
+            return f"{marked} now scores every line in the shadow from tonight: {data['reason']}"
+
+        return self.action_with_form(
+            request, queryset, action_name="mark_challenger", form_class=ChallengerForm,
+            template="admin/risk/modelversion/challenger.html",
+            title="Mark as challenger", perform=mark, what="model version to mark")
+
     def promotion_context(self, candidate):
         current = (ModelVersion.objects.defer("booster")
                    .filter(card=candidate.card, status=ModelStatus.CHAMPION).first())
@@ -148,6 +200,8 @@ class ModelVersionAdmin(ActionWithFormMixin, ViewOnlyAdmin):
             "current": current,
             "current_auc": self.auc(current) if current else None,
             "current_share": self.share_of_ceiling(current) if current else None,
+            "comparison": (_comparison(current, candidate)
+                           if candidate.status == ModelStatus.CHALLENGER else None),
         }
 
 
@@ -388,3 +442,46 @@ class SimulatedCustomerAdmin(ViewOnlyAdmin):
     show_full_result_count = False
     fields = ("user", "seed", "true_probability", "default_month")
     readonly_fields = fields
+
+
+# Nightly rescoring ------------------------------------------------------------------------------
+
+@admin.register(LineReview)
+class LineReviewAdmin(ViewOnlyAdmin):
+    """What the nightly B-card review changed on a line, and why: the model, its probability
+    and grade, the rules' reasons (the customer's words) and findings."""
+
+    list_display = ("business_date", "line", "model_version", "probability", "grade",
+                    "old_limit", "new_limit", "old_daily_rate", "new_daily_rate", "reason_list")
+    list_filter = ("grade", "business_date")
+    list_select_related = ("model_version",)
+    search_fields = ("line__customer__username",)
+    search_help_text = "Customer's username"
+    show_full_result_count = False
+    fields = ("line", "business_date", "model_version", "probability", "grade", "old_limit",
+              "new_limit", "old_daily_rate", "new_daily_rate", "reason_list", "findings",
+              "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("model_version__booster")
+
+    @admin.display(description="Reasons")
+    def reason_list(self, obj):
+        return format_html_join("", "<p>{}</p>", ((r["text"],) for r in obj.reasons))
+
+
+@admin.register(ScoreDistribution)
+class ScoreDistributionAdmin(ViewOnlyAdmin):
+    """Each night's scores of each B-card in service over the open lines, against its training
+    distribution: above 0.1 a warning, above 0.25 an alert (shown on the admin index)."""
+
+    list_display = ("business_date", "model_version", "role", "lines", "mean_probability",
+                    "psi", "psi_status")
+    list_filter = ("psi_status", "role")
+    fields = ("business_date", "model_version", "role", "lines", "bucket_counts",
+              "mean_probability", "psi", "psi_status")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("model_version__booster")

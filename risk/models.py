@@ -19,6 +19,9 @@ class Card(models.TextChoices):
 class ModelStatus(models.TextChoices):
     CANDIDATE = "candidate", "Candidate"
     CHAMPION = "champion", "Champion"
+    # Scores the same lines as its card's champion every night, in the shadow: recorded and
+    # compared, never acted on (`risk.services.rescoring`).
+    CHALLENGER = "challenger", "Challenger"
     RETIRED = "retired", "Retired"
 
 
@@ -49,6 +52,8 @@ class ModelVersion(models.Model):
             models.UniqueConstraint(fields=["card", "version"], name="one_number_per_version"),
             models.UniqueConstraint(fields=["card"], condition=Q(status="champion"),
                                     name="one_champion_per_card"),
+            models.UniqueConstraint(fields=["card"], condition=Q(status="challenger"),
+                                    name="one_challenger_per_card"),
         ]
 
     def __str__(self):
@@ -235,3 +240,106 @@ class SimulatedCustomer(models.Model):
 
     def __str__(self):
         return f"simulated {self.user_id} (p={self.true_probability:.3f})"
+
+
+class ScoreRole(models.TextChoices):
+    CHAMPION = "champion", "Champion (acted on)"
+    CHALLENGER = "challenger", "Challenger (shadow)"
+
+
+class LineScore(models.Model):
+    """A line's latest B-card score by its card's champion (acted on) and by a challenger (in
+    the shadow only): one row per line and role. The nightly rescoring rewrites a row only when
+    the score changes (most lines' behaviour does not move in a night), so `business_date` is
+    the night this score was first given, and the table never grows with the nights."""
+
+    line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=ScoreRole.choices)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    probability = models.DecimalField(max_digits=7, decimal_places=6)
+    grade = models.CharField(max_length=1, choices=Grade.choices)
+    business_date = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["line", "role"],
+                                               name="one_score_per_line_and_role")]
+        indexes = [models.Index(fields=["model_version", "probability"],
+                                name="line_score_by_model")]
+
+    def __str__(self):
+        return f"line {self.line_id} {self.role}: {self.probability} ({self.grade})"
+
+
+class LineScoreMonthEnd(models.Model):
+    """What a model validator needs and no more: each line's score on the last business date
+    of each month by every model that scored it then (champion and challenger), so that a
+    model's scores can be set against the outcomes that follow them."""
+
+    line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=ScoreRole.choices)
+    probability = models.DecimalField(max_digits=7, decimal_places=6)
+    grade = models.CharField(max_length=1, choices=Grade.choices)
+    business_date = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model_version", "business_date", "line"],
+                                               name="one_month_end_score_per_model_and_line")]
+
+    def __str__(self):
+        return f"line {self.line_id} {self.business_date} v{self.model_version_id}"
+
+
+class ScoreDistribution(models.Model):
+    """One night's scores of one model over the open lines, counted in the buckets its training
+    deciles make, and their population stability index against its training distribution
+    (`risk.monitoring`). One row per model and night."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
+                                      related_name="score_distributions")
+    role = models.CharField(max_length=10, choices=ScoreRole.choices)
+    business_date = models.DateField()
+    lines = models.PositiveIntegerField()
+    bucket_counts = models.JSONField(help_text="Lines in each of the ten training-decile buckets.")
+    mean_probability = models.FloatField(null=True, blank=True)
+    # Null when the model keeps no training distribution (trained before they were kept).
+    psi = models.FloatField(null=True, blank=True)
+    psi_status = models.CharField(max_length=10, blank=True,
+                                  help_text="ok, warning (PSI above 0.1) or alert (above 0.25)")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model_version", "business_date"],
+                                               name="one_distribution_per_model_and_night")]
+        ordering = ["-business_date", "role"]
+
+    def __str__(self):
+        return f"{self.model_version} {self.business_date}: PSI {self.psi}"
+
+
+class LineReview(models.Model):
+    """A change the nightly rescoring made to a line's limit or daily rate, with what decided
+    it: the model version, the probability and grade, the rules' reasons and findings
+    (`risk.rescoring_policy`). The limit and rate changes themselves are lending's records
+    (`LimitChange`, `RateChange`); this says why. At most one per line and night."""
+
+    line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    probability = models.DecimalField(max_digits=7, decimal_places=6)
+    grade = models.CharField(max_length=1, choices=Grade.choices)
+    old_limit = money_field()
+    new_limit = money_field()
+    old_daily_rate = rate_field()
+    new_daily_rate = rate_field()
+    reasons = models.JSONField(help_text="The reasons' codes and the sentences the customer read.")
+    findings = models.JSONField(default=list, blank=True,
+                                help_text="What the rules saw without changing anything.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["line", "business_date"],
+                                               name="one_review_change_per_line_and_night")]
+        ordering = ["-business_date", "-id"]
+
+    def __str__(self):
+        return f"line {self.line_id} {self.business_date}"

@@ -39,6 +39,7 @@ as codes in `LineReview.findings` for the audit record only."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -300,16 +301,11 @@ def _price(inputs: LineReviewInput, findings: list[str]
     if inputs.grade == Grade.E:
         findings.append(PRICE_HELD_DECLINED_GRADE)
         return None, None, None
-    product = inputs.product
-    rate = band_rate(inputs.grade, min_daily_rate=product.min_daily_rate,
-                     max_daily_rate=product.max_daily_rate)
-    try:
-        rate, apr = rate_within_cap(rate, product.min_daily_rate, product.apr_cap,
-                                    product.reference_term_months, product.reference_method,
-                                    inputs.business_date)
-    except PricingDeclined:
+    priced = _grade_price(inputs.grade, inputs.product, inputs.business_date)
+    if priced is None:
         findings.append(PRICE_HELD_APR_CAP_UNREACHABLE)
         return None, None, None
+    rate, apr = priced
     current = inputs.current_daily_rate
     if rate == current:
         return None, None, None
@@ -319,6 +315,22 @@ def _price(inputs: LineReviewInput, findings: list[str]
                                    f"{_percent(rate)}% a day (APR {apr:.2f}%), {moved} from "
                                    f"{_percent(current)}% a day. The loans you have already "
                                    f"drawn keep their rate.")
+
+
+@lru_cache(maxsize=1024)
+def _grade_price(grade: str, product: ProductTerms,
+                 business_date: date) -> tuple[Decimal, Decimal] | None:
+    """The grade's daily rate within the APR cap and its reference APR, None when even the
+    band's minimum breaks the cap. The same for every line of a grade and product on a night,
+    and a reference quote costs a schedule: worked out once, not once per line."""
+    rate = band_rate(grade, min_daily_rate=product.min_daily_rate,
+                     max_daily_rate=product.max_daily_rate)
+    try:
+        return rate_within_cap(rate, product.min_daily_rate, product.apr_cap,
+                               product.reference_term_months, product.reference_method,
+                               business_date)
+    except PricingDeclined:
+        return None
 
 
 def _round_up_to_step(amount: Decimal) -> Decimal:

@@ -1,7 +1,7 @@
 """Lending's models, one module per subdomain (docs/architecture.md)."""
 
 from .ledger import AccountKind, JournalEntry, LedgerAccount, Posting
-from .lines import CreditLine, CreditLineStatus, LimitChange
+from .lines import CreditLine, CreditLineStatus, LimitChange, RateChange
 from .loans import Instalment, InstalmentStatus, Loan, LoanFunding, LoanStatus, Repayment
 from .products import CreditProduct, ProductKind, RepaymentMethod
 
@@ -20,6 +20,7 @@ __all__ = [
     "LoanStatus",
     "Posting",
     "ProductKind",
+    "RateChange",
     "Repayment",
     "RepaymentMethod",
 ]

@@ -105,3 +105,24 @@ class LimitChange(models.Model):
 
     def __str__(self):
         return f"{self.line}: {self.old_limit} -> {self.new_limit}"
+
+
+class RateChange(models.Model):
+    """Every change of a line's daily rate for new draws (loans already drawn keep theirs): from
+    what to what, why, when. The rate set when a line opens is on its audit trail instead."""
+
+    line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="rate_changes")
+    old_rate = rate_field()
+    new_rate = rate_field()
+    reason = models.TextField()
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        triggers = [pgtrigger.ReadOnly(name="rate_change_append_only"),
+                    pgtrigger.Protect(name="rate_change_no_delete", operation=pgtrigger.Delete)]
+        constraints = [models.CheckConstraint(condition=Q(new_rate__gt=0),
+                                              name="rate_change_positive")]
+
+    def __str__(self):
+        return f"{self.line}: {self.old_rate} -> {self.new_rate}"

@@ -10,6 +10,7 @@ from .batch import (
 )
 from .delinquency import instalments_mark_overdue, loans_days_past_due_set
 from .ledger import chart_of_accounts_ensure
+from .line_reviews import LineTermsChange, lines_terms_change
 from .lines import (
     credit_line_cap_lift,
     credit_line_close,
@@ -43,6 +44,8 @@ __all__ = [
     "interest_due_accrue",
     "line_limit_lower",
     "line_limit_raise",
+    "LineTermsChange",
+    "lines_terms_change",
     "loan_originate",
     "loan_payoff_amount",
     "loan_repay",

@@ -74,3 +74,35 @@ def model_version_promote(*, model_version_id: int, promoted_by=None,
                                                 if k == "auc"},
                                     "reason": reason})
         return promotion
+
+
+def model_version_challenger_set(*, model_version_id: int, marked_by=None,
+                                 reason: str) -> ModelVersion:
+    """Mark a B-card candidate as its card's challenger: from tonight it scores every line the
+    champion scores, in the shadow (recorded, never acted on). A challenger already marked
+    goes back to being a candidate. Only a B-card can be a challenger: only the B-card scores
+    every night."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RiskError("A reason is required to mark a challenger.")
+    with transaction.atomic(durable=True):
+        candidate = ModelVersion.objects.select_for_update().get(pk=model_version_id)
+        if candidate.card != Card.BEHAVIOUR:
+            raise RiskError("Only a B-card can be a challenger: the B-card is what rescores "
+                            "every line each night.")
+        if candidate.status != ModelStatus.CANDIDATE:
+            raise RiskError(f"{candidate} is not a candidate.")
+        previous = (ModelVersion.objects.select_for_update()
+                    .filter(card=candidate.card, status=ModelStatus.CHALLENGER).first())
+        if previous is not None:
+            previous.status = ModelStatus.CANDIDATE
+            previous.save(update_fields=["status"])
+        candidate.status = ModelStatus.CHALLENGER
+        candidate.save(update_fields=["status"])
+        actor = actor_user(marked_by) if marked_by else actor_system("mark_challenger")
+        audit_event_append(actor=actor, action="model.challenger", subject_kind="model",
+                           subject_id=candidate.card,
+                           payload={"challenger": candidate.version,
+                                    "replaces": previous.version if previous else None,
+                                    "reason": reason})
+        return candidate

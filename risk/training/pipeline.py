@@ -14,6 +14,7 @@ import xgboost as xgb
 from sklearn.model_selection import train_test_split
 
 from ..calibration import platt_apply, platt_fit
+from ..monitoring import bucket_shares, training_deciles
 from . import metrics
 from .xgb import MAX_ROUNDS, booster_params, fit_booster, margins, matrix
 
@@ -152,6 +153,11 @@ def train_scorecard(x, y, *, feature_names: Sequence[str], monotone: Sequence[in
         "mean_probability": float(probability.mean()),
         "grades": grade_table(y_test, probability, cutoffs),
     })
+    # The training distribution the nightly drift check compares with (`risk.monitoring`):
+    # the held-out rows' calibrated scores, as the model will score a population like them.
+    edges = training_deciles(probability)
+    report.update({"score_deciles": edges.tolist(),
+                   "score_shares": bucket_shares(probability, edges).tolist()})
     if true_probability is not None:
         ceiling = metrics.auc(y_test, np.asarray(true_probability)[test])
         report.update({"ceiling_auc": ceiling, "auc_share_of_ceiling": report["auc"] / ceiling,

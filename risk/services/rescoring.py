@@ -1,0 +1,277 @@
+"""Nightly B-card rescoring of the open cash-loan lines, one chunk of customers at a time (the
+close step `rescore_lines`, risk/close.py).
+
+For the customers from `first_id` to `last_id`, in the chunk's one transaction:
+
+1. their open lines (active or frozen) are locked, and the B-card's features computed for all of
+   them at once as of the close of the night's business date (`risk.features.behaviour`, a few
+   set-based queries for the whole chunk);
+2. the champion scores them, and a challenger, when one is marked, scores the same rows in the
+   shadow; each line's latest score per role is kept (`LineScore`, rewritten only when it moves)
+   and on the last business date of a month every line's score is kept for good
+   (`LineScoreMonthEnd`);
+3. the champion's score is acted on by the one policy function (`risk.rescoring_policy`): the
+   limits and rates it changes are written by lending in a few statements
+   (`lending.services.lines_terms_change`), each with a `LineReview` saying what decided it and
+   a notice to the customer in plain words. The challenger never acts.
+
+A rerun or redelivered chunk changes nothing: the scores come out the same and are not
+rewritten, and the policy's decisions are fixed points (a lowered limit is at its target, a
+raise holds the next one back for ninety days, a rate is its grade's), and a line has at most
+one `LineReview` a night. Pay-later lines are not reviewed here: their limits follow their own
+rules."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+from django.db.models import F, Max, Q
+
+from accounts.models import CustomerProfile, NoticeKind
+from accounts.services.notices import NoticeDraft, notices_create_many
+from core.audit import actor_system
+from core.batch import field_in
+from lending.models import CreditLine, CreditLineStatus, LimitChange, ProductKind
+from lending.services import LineTermsChange, lines_terms_change
+
+from .. import scoring
+from ..errors import NoChampion, RiskError
+from ..features.behaviour import (
+    BEHAVIOUR_FEATURE_NAMES,
+    BEHAVIOUR_FEATURES_HASH,
+    behaviour_columns,
+    behaviour_matrix,
+)
+from ..models import (
+    Card,
+    CreditDecision,
+    LineReview,
+    LineScore,
+    LineScoreMonthEnd,
+    ModelStatus,
+    ModelVersion,
+    ScoreRole,
+)
+from ..rescoring_policy import LineReviewInput, ProductTerms, line_review
+
+ACTOR = actor_system("rescore_lines")
+REVIEWED_STATUSES = (CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN)
+NOTICE_SUBJECT = "Your credit line has changed"
+_MONTHS_ON_BOOK = BEHAVIOUR_FEATURE_NAMES.index("months_on_book")
+_WORST_DPD_6M = BEHAVIOUR_FEATURE_NAMES.index("worst_dpd_6m")
+_PROBABILITY = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One model's scores of a chunk's customers, in the order of their rows."""
+
+    model: scoring.LoadedModel
+    probabilities: list[Decimal]
+    grades: list[str]
+
+
+def behaviour_champion() -> scoring.LoadedModel | None:
+    """The B-card champion, or None while there is none (nothing is rescored then). Its key is
+    read each chunk (one indexed read), so a promotion takes effect from the next chunk; the
+    booster is loaded once per process."""
+    current = (ModelVersion.objects.filter(card=Card.BEHAVIOUR, status=ModelStatus.CHAMPION)
+               .values_list("pk", flat=True).first())
+    try:
+        model = scoring.champion(Card.BEHAVIOUR, current_pk=current)
+    except NoChampion:
+        return None
+    _features_check(model.version)
+    return model
+
+
+_challengers: dict[int, scoring.LoadedModel] = {}
+
+
+def behaviour_challenger() -> scoring.LoadedModel | None:
+    """The B-card candidate marked challenger, or None. One indexed read a chunk; the booster is
+    loaded once per process."""
+    pk = (ModelVersion.objects.filter(card=Card.BEHAVIOUR, status=ModelStatus.CHALLENGER)
+          .values_list("pk", flat=True).first())
+    if pk is None:
+        return None
+    if pk not in _challengers:
+        version = ModelVersion.objects.get(pk=pk)
+        _features_check(version)
+        _challengers.clear()
+        _challengers[pk] = scoring.load(version)
+    return _challengers[pk]
+
+
+def _features_check(version: ModelVersion) -> None:
+    if version.feature_hash != BEHAVIOUR_FEATURES_HASH:
+        raise RiskError(f"{version} was trained on other behaviour features than today's: "
+                        "retrain it before it scores.")
+
+
+def customers_to_rescore(day: date) -> list[int]:
+    """The close step's ids: the customers with an open cash-loan line, ascending."""
+    return list(CreditLine.objects.filter(status__in=REVIEWED_STATUSES,
+                                          product__kind=ProductKind.CASH_LOAN,
+                                          opened_on__lte=day)
+                .values_list("customer_id", flat=True).distinct().order_by("customer_id"))
+
+
+def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
+    """Score, record and review the open cash-loan lines of the customers from `first_id` to
+    `last_id` (see the module's doc); returns how many lines were scored. Joins the caller's
+    transaction."""
+    champion = behaviour_champion()
+    if champion is None:
+        return 0
+    bounds = Q()
+    if first_id is not None:
+        bounds &= Q(customer_id__gte=first_id)
+    if last_id is not None:
+        bounds &= Q(customer_id__lte=last_id)
+    lines = list(CreditLine.objects.select_for_update(of=("self",)).select_related("product")
+                 .filter(bounds, status__in=REVIEWED_STATUSES,
+                         product__kind=ProductKind.CASH_LOAN, opened_on__lte=day)
+                 .order_by("pk"))
+    if not lines:
+        return 0
+    customers = sorted({line.customer_id for line in lines})
+    row_of = {customer: row for row, customer in enumerate(customers)}
+    X = behaviour_matrix(behaviour_columns(customers, day), day)
+    scored = [_scores(champion, X)]
+    challenger = behaviour_challenger()
+    if challenger is not None:
+        scored.append(_scores(challenger, X))
+    roles = [ScoreRole.CHAMPION, ScoreRole.CHALLENGER][:len(scored)]
+    _latest_scores_save(lines, row_of, dict(zip(roles, scored, strict=True)), day)
+    if (day + timedelta(days=1)).month != day.month:
+        _month_end_scores_save(lines, row_of, dict(zip(roles, scored, strict=True)), day)
+    _lines_review(lines, row_of, X, scored[0], day)
+    return len(lines)
+
+
+def _scores(model: scoring.LoadedModel, X: np.ndarray) -> Scores:
+    probabilities = model.probabilities(X)
+    cutoffs = model.version.grade_cutoffs
+    if len(cutoffs) != len(scoring.GRADES) - 1:
+        raise RiskError(f"{model.version} has no grade cut-offs.")
+    grades = np.searchsorted(cutoffs, probabilities, side="right")
+    return Scores(model=model,
+                  probabilities=[Decimal(f"{p:.6f}") for p in probabilities],
+                  grades=[scoring.GRADES[g].value for g in grades])
+
+
+def _latest_scores_save(lines, row_of, scored: dict, day: date) -> None:
+    """Each line's latest score per role, written only where it moved."""
+    kept = {(line_id, role): (version, probability, grade)
+            for line_id, role, version, probability, grade in
+            LineScore.objects.filter(field_in("line_id", [line.pk for line in lines]))
+            .values_list("line_id", "role", "model_version_id", "probability", "grade")}
+    moved = []
+    for role, scores in scored.items():
+        version = scores.model.version.pk
+        for line in lines:
+            row = row_of[line.customer_id]
+            score = (version, scores.probabilities[row], scores.grades[row])
+            if kept.get((line.pk, role)) != score:
+                moved.append(LineScore(line_id=line.pk, role=role, model_version_id=version,
+                                       probability=score[1], grade=score[2], business_date=day))
+    LineScore.objects.bulk_create(
+        moved, batch_size=2000, update_conflicts=True, unique_fields=["line", "role"],
+        update_fields=["model_version", "probability", "grade", "business_date"])
+
+
+def _month_end_scores_save(lines, row_of, scored: dict, day: date) -> None:
+    LineScoreMonthEnd.objects.bulk_create(
+        [LineScoreMonthEnd(line_id=line.pk, model_version_id=scores.model.version.pk, role=role,
+                           probability=scores.probabilities[row_of[line.customer_id]],
+                           grade=scores.grades[row_of[line.customer_id]], business_date=day)
+         for role, scores in scored.items() for line in lines],
+        batch_size=2000, ignore_conflicts=True)
+
+
+def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> None:
+    """Act on the champion's scores: the policy's changes, each with its LineReview and a
+    notice. A line already reviewed with a change tonight is not reviewed again."""
+    line_ids = [line.pk for line in lines]
+    incomes = _incomes_at_application(lines)
+    last_raises = dict(
+        LimitChange.objects.filter(field_in("line_id", line_ids), new_limit__gt=F("old_limit"))
+        .values("line_id").annotate(last=Max("business_date")).values_list("line_id", "last"))
+    already = set(LineReview.objects.filter(field_in("line_id", line_ids), business_date=day)
+                  .values_list("line_id", flat=True))
+    terms: dict[int, ProductTerms] = {}
+    decided = []
+    for line in lines:
+        if line.pk in already or line.pk not in incomes:
+            continue  # reviewed tonight already; or no income known at all (no profile)
+        row = row_of[line.customer_id]
+        if line.product_id not in terms:
+            terms[line.product_id] = ProductTerms.of(line.product)
+        review = line_review(LineReviewInput(
+            current_limit=line.credit_limit, outstanding_principal=line.outstanding_principal,
+            current_daily_rate=line.daily_rate, grade=scores.grades[row],
+            probability=scores.probabilities[row], monthly_income=incomes[line.pk],
+            product=terms[line.product_id], months_on_book=int(X[row, _MONTHS_ON_BOOK]),
+            worst_dpd_6m=int(X[row, _WORST_DPD_6M]), last_raise_on=last_raises.get(line.pk),
+            officer_cap=line.officer_cap, business_date=day))
+        if review.changed:
+            decided.append((line, row, review))
+    if not decided:
+        return
+    version = scores.model.version
+    changes = {}
+    for line, row, review in decided:
+        texts = dict(zip(review.reason_codes, review.reason_texts, strict=True))
+        limit_text = next((t for c, t in texts.items() if c.startswith("limit_")), "")
+        rate_text = next((t for c, t in texts.items() if c.startswith("rate_")), "")
+        changes[line.pk] = LineTermsChange(
+            line_id=line.pk, limit_was=line.credit_limit, rate_was=line.daily_rate,
+            new_limit=review.new_limit, new_rate=review.new_daily_rate,
+            limit_reason=limit_text, rate_reason=rate_text,
+            audit={"model_version": f"{version.card} v{version.version}",
+                   "probability": scores.probabilities[row], "grade": scores.grades[row],
+                   "reason_codes": list(review.reason_codes), "findings": list(review.findings)})
+    applied = {c.line_id for c in lines_terms_change(changes.values(), day=day, actor=ACTOR)}
+    reviews, notices = [], []
+    for line, row, review in decided:
+        if line.pk not in applied:
+            continue
+        reviews.append(LineReview(
+            line_id=line.pk, business_date=day, model_version=version,
+            probability=scores.probabilities[row], grade=scores.grades[row],
+            old_limit=line.credit_limit,
+            new_limit=line.credit_limit if review.new_limit is None else review.new_limit,
+            old_daily_rate=line.daily_rate,
+            new_daily_rate=line.daily_rate if review.new_daily_rate is None
+            else review.new_daily_rate,
+            reasons=[{"code": r.code, "text": r.text} for r in review.reasons],
+            findings=list(review.findings)))
+        notices.append(NoticeDraft(customer_id=line.customer_id, kind=NoticeKind.ACCOUNT,
+                                   key=f"line-review:{line.pk}:{day.isoformat()}",
+                                   subject=NOTICE_SUBJECT, body="\n\n".join(review.reason_texts),
+                                   business_date=day))
+    LineReview.objects.bulk_create(reviews, batch_size=2000)
+    notices_create_many(notices)
+
+
+def _incomes_at_application(lines) -> dict[int, Decimal]:
+    """Line id -> the monthly income the line's latest accepted decision used; for a line opened
+    without one (before decisions recorded their income, or by the simulator), the income on
+    the customer's profile."""
+    latest = {}
+    for line_id, income, accepted_at in (
+            CreditDecision.objects.filter(field_in("line_id", [line.pk for line in lines]),
+                                          accepted_at__isnull=False, income_used__isnull=False)
+            .values_list("line_id", "income_used", "accepted_at")):
+        if line_id not in latest or accepted_at > latest[line_id][1]:
+            latest[line_id] = (income, accepted_at)
+    incomes = {line_id: income for line_id, (income, _) in latest.items()}
+    without = {line.customer_id for line in lines if line.pk not in incomes}
+    if without:
+        declared = dict(CustomerProfile.objects.filter(field_in("user_id", without))
+                        .values_list("user_id", "monthly_income"))
+        incomes.update({line.pk: declared[line.customer_id] for line in lines
+                        if line.pk not in incomes and line.customer_id in declared})
+    return incomes
