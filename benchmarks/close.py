@@ -100,6 +100,7 @@ def reference_data_create():
     """The product, the partner bank, the chart of accounts and the business date, through the
     product's own code."""
     from accounts.models import PartnerBank
+    from benchmarks.bcard import bcard_champion_install
     from core.calendar import business_date_reset
     from lending.models import CreditProduct
     from lending.services.ledger import chart_of_accounts_ensure
@@ -116,6 +117,7 @@ def reference_data_create():
     chart_of_accounts_ensure()
     chart_of_accounts_ensure(bank)
     business_date_reset(day=BOOK_DAY)
+    bcard_champion_install()  # the nightly rescoring scores every line with it
 
 
 def registered_steps() -> list[str]:

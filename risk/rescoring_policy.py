@@ -73,6 +73,9 @@ RAISE_MAX_WORST_DPD_6M = 0
 # an officer's or this review's): one raise a quarter at most.
 RAISE_INTERVAL_DAYS = 90
 
+# Checked for every line every night: the enum's `values` builds a new list each time.
+_GRADES = frozenset(Grade.values)
+
 # Reason codes: one per change, each with a sentence for the customer.
 LIMIT_LOWERED = "limit_lowered"
 LIMIT_LOWERED_TO_DRAWN = "limit_lowered_to_drawn"
@@ -156,7 +159,7 @@ class LineReviewInput:
                   "probability", "monthly_income")
         if self.officer_cap is not None:
             _decimals(self, "officer_cap")
-        if self.grade not in Grade.values:
+        if self.grade not in _GRADES:
             raise ValueError(f"Unknown grade {self.grade!r}.")
         if self.current_limit < 0 or self.outstanding_principal < 0 or self.monthly_income < 0:
             raise ValueError("Limits, balances and incomes are never negative.")

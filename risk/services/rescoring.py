@@ -111,7 +111,11 @@ def _features_check(version: ModelVersion) -> None:
 
 
 def customers_to_rescore(day: date) -> list[int]:
-    """The close step's ids: the customers with an open cash-loan line, ascending."""
+    """The close step's ids: the customers with an open cash-loan line, ascending; none while
+    there is no B-card champion (then there is nothing to score with)."""
+    if not ModelVersion.objects.filter(card=Card.BEHAVIOUR,
+                                       status=ModelStatus.CHAMPION).exists():
+        return []
     return list(CreditLine.objects.filter(status__in=REVIEWED_STATUSES,
                                           product__kind=ProductKind.CASH_LOAN,
                                           opened_on__lte=day)

@@ -1,7 +1,7 @@
 """Demo data for `make run`, made through the real services and aged by the nightly close.
 
 First a simulated population lives a year on the platform (`simulate_population`), so that an
-A-card can be trained on that history and promoted; then the demo customers apply and are
+A-card and a B-card can be trained on that history and promoted; then the demo customers apply and are
 decided by that champion through the real decision service, accept, borrow and repay."""
 
 import io
@@ -103,6 +103,11 @@ class Command(BaseCommand):
         report = io.StringIO()
         call_command("train_model", card="application", promote=True, threads=1,
                      reason="Demo champion, trained on the simulated history", stdout=report)
+        # The B-card, trained on the same history: from the first night on, the close rescores
+        # every line with it and moves limits and prices as the customers' behaviour moves.
+        call_command("train_model", card="behaviour", promote=True, threads=1,
+                     reason="Demo B-card champion, trained on the simulated history",
+                     stdout=report)
         self.stdout.write(report.getvalue())
 
     def customer(self, n, rng):
