@@ -128,11 +128,12 @@ def _garbage_collector_spared():
     collections walked again, a dozen times a month and half a second each, to free nothing.
     Frozen (`gc.freeze`, here and once day 0 has made them), the collector leaves them alone;
     at the end they are handed back to it. And a day's booking or close allocates its rows by
-    the ten thousand: collecting the young objects every 10,000 allocations rather than every
-    700 spares walking the same live rows over and over."""
+    the hundred thousand: collecting the young objects every 100,000 allocations rather than
+    every 700 spares walking the same live rows over and over (on a large repayment day the
+    collector's time falls by more than half)."""
     threshold = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(10_000, *threshold[1:])
+    gc.set_threshold(100_000, *threshold[1:])
     try:
         yield
     finally:

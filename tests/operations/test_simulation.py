@@ -178,7 +178,8 @@ def _book_snapshot():
                                 "account__code", "amount")),
         "entries": Counter(JournalEntry.objects.values_list("kind", "business_date")),
         "limit_changes": sorted(LimitChange.objects.values_list(
-            "line__customer__username", "old_limit", "new_limit", "business_date")),
+            "line__customer__username", "old_limit", "new_limit", "reason", "officer",
+            "business_date")),
         # Keys and fingerprints carry database ids, which differ between two runs.
         "idempotency": IdempotencyRecord.objects.count(),
         # The loans' audit chains, with the ids that differ between two runs left out.
@@ -189,6 +190,12 @@ def _book_snapshot():
             for subject, seq, action, actor_kind, payload in AuditEvent.objects.filter(
                 subject_kind="loan").values_list("subject_id", "seq", "action", "actor_kind",
                                                  "payload")),
+        # The limit cuts on the lines' chains (their payloads carry no ids).
+        "limit_cuts_audit": Counter(
+            (customer[int(subject)], seq, actor_kind, actor_id, json.dumps(payload, sort_keys=True))
+            for subject, seq, actor_kind, actor_id, payload in AuditEvent.objects.filter(
+                subject_kind="line", action="line.limit_lower").values_list(
+                "subject_id", "seq", "actor_kind", "actor_id", "payload")),
     }
 
 
@@ -205,6 +212,7 @@ def test_bulk_book_writes_exactly_what_the_services_write():
     simulate_history(population, book=BulkBook())
     in_bulk = _book_snapshot()
     assert through_services["repayments"]  # the comparison compares something
+    assert through_services["limit_changes"]
     assert sum(through_services["audit"].values()) == (
         len(through_services["loans"]) + len(through_services["repayments"]))
     for part, rows in through_services.items():
