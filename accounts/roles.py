@@ -12,7 +12,8 @@ RISK_MANAGER = "Risk manager"
 # block list; managers also read the models, their promotions and the simulator's truth, and
 # promote a model to champion. Collectors see nothing of risk.
 _LENDING_VIEW = [
-    "view_creditproduct", "view_creditline", "view_limitchange", "view_loan", "view_loanfunding",
+    "view_creditproduct", "view_creditline", "view_limitchange", "view_ratechange", "view_loan",
+    "view_loanfunding",
     "view_instalment", "view_repayment", "view_ledgeraccount", "view_journalentry",
     "view_posting",
 ]
@@ -21,10 +22,12 @@ _PLATFORM_VIEW = [("core", "view_businessdate"), ("operations", "view_closerun")
                   ("operations", "view_closestep"), ("operations", "view_closechunk")]
 _BLOCK_LIST = ["view_blocklistentry", "add_blocklistentry", "delete_blocklistentry"]
 # Officers verify a customer's declared income (risk.services income_verify) from a decision.
+# Officers also read why the nightly rescoring changed a line (its reviews); managers watch the
+# models' nightly score distributions and mark a challenger (with the promotion permission).
 _RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST, "view_incomeverification",
-                 "add_incomeverification"]
+                 "add_incomeverification", "view_linereview"]
 _RISK_MANAGER = [*_RISK_OFFICER, "view_modelversion", "view_modelpromotion",
-                 "view_simulatedcustomer", "promote_modelversion"]
+                 "view_simulatedcustomer", "promote_modelversion", "view_scoredistribution"]
 ROLE_PERMISSIONS = {
     RISK_OFFICER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
     + _PLATFORM_VIEW

@@ -154,12 +154,18 @@ def rows_update(model, columns, rows):
         cursor.execute(f"DROP TABLE {temp}")
 
 
-def statistics_refresh(*models):
+def statistics_refresh(*models, vacuum=False):
     """Tell PostgreSQL's planner how big these tables just became: right after a bulk insert
     its statistics still describe the empty tables, and the next queries then pick plans that
-    take seconds instead of milliseconds."""
+    take seconds instead of milliseconds.
+
+    With `vacuum`, also reclaim the row versions that updates left behind (`VACUUM ANALYZE`),
+    outside any transaction: a batch process that rewrites the same rows night after night
+    (the simulator's year) cannot count on autovacuum keeping up with it, or on it running at
+    all, and every scan then wades through the dead versions."""
     if connection.vendor != "postgresql":
         return
+    command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
     with connection.cursor() as cursor:
         for model in models:
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+            cursor.execute(f"{command} {model._meta.db_table}")

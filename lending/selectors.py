@@ -47,7 +47,9 @@ def line_changes_recent(line, count: int = 5) -> list[LineChange]:
     limits = [LineChange(c.business_date, "limit", c.old_limit, c.new_limit,
                          OFFICER_CHANGE if c.officer_id else c.reason)
               for c in LimitChange.objects.filter(line=line).order_by("-pk")[:count]]
-    rates = [LineChange(c.business_date, "rate", c.old_rate * 100, c.new_rate * 100, c.reason)
+    # Rates in percent a day, as many decimals as they have: 0.00050000 -> 0.05.
+    rates = [LineChange(c.business_date, "rate", (c.old_rate * 100).normalize(),
+                        (c.new_rate * 100).normalize(), c.reason)
              for c in RateChange.objects.filter(line=line).order_by("-pk")[:count]]
     return sorted(limits + rates, key=lambda c: c.business_date, reverse=True)[:count]
 

@@ -452,7 +452,7 @@ class LineReviewAdmin(ViewOnlyAdmin):
     and grade, the rules' reasons (the customer's words) and findings."""
 
     list_display = ("business_date", "line", "model_version", "probability", "grade",
-                    "old_limit", "new_limit", "old_daily_rate", "new_daily_rate", "reason_list")
+                    "old_limit", "new_limit", "old_daily_rate", "new_daily_rate", "reason_codes")
     list_filter = ("grade", "business_date")
     list_select_related = ("model_version",)
     search_fields = ("line__customer__username",)
@@ -467,6 +467,10 @@ class LineReviewAdmin(ViewOnlyAdmin):
         return super().get_queryset(request).defer("model_version__booster")
 
     @admin.display(description="Reasons")
+    def reason_codes(self, obj):
+        return ", ".join(r["code"].replace("_", " ") for r in obj.reasons)
+
+    @admin.display(description="Reasons (as the customer read them)")
     def reason_list(self, obj):
         return format_html_join("", "<p>{}</p>", ((r["text"],) for r in obj.reasons))
 

@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from core.admin import ActionWithFormMixin, ViewOnlyAdmin, ViewOnlyInline, reason_field
 
-from ..models import CreditLine, LimitChange, Loan
+from ..models import CreditLine, LimitChange, Loan, RateChange
 from ..services import line_limit_lower
 from .search import id_from
 
@@ -26,6 +26,14 @@ class LimitChangeInline(ViewOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("officer")
+
+
+class RateChangeInline(ViewOnlyInline):
+    model = RateChange
+    fields = ("created_at", "business_date", "old_rate", "new_rate", "reason")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    show_change_link = False
 
 
 class LoanInline(ViewOnlyInline):
@@ -51,7 +59,7 @@ class CreditLineAdmin(ActionWithFormMixin, ViewOnlyAdmin):
     fields = ("customer", "product", "credit_limit", "outstanding_principal", "available",
               "daily_rate", "status", "opened_on", "updated_at")
     readonly_fields = fields
-    inlines = [LimitChangeInline, LoanInline]
+    inlines = [LimitChangeInline, RateChangeInline, LoanInline]
     actions = ["lower_limit"]
 
     @admin.display(description="Available")
@@ -96,4 +104,19 @@ class LimitChangeAdmin(ViewOnlyAdmin):
     show_full_result_count = False
     fields = ("line", "old_limit", "new_limit", "reason", "officer", "business_date",
               "created_at")
+    readonly_fields = fields
+
+
+@admin.register(RateChange)
+class RateChangeAdmin(ViewOnlyAdmin):
+    """The daily rate for new draws as the nightly rescoring moved it (risk's line reviews say
+    which model and probability decided each)."""
+
+    list_display = ("created_at", "business_date", "line", "old_rate", "new_rate", "reason")
+    list_filter = (("business_date", admin.DateFieldListFilter),)
+    list_select_related = ("line__customer", "line__product")
+    search_fields = ("line__customer__username",)
+    search_help_text = "Customer's username"
+    show_full_result_count = False
+    fields = ("line", "old_rate", "new_rate", "reason", "business_date", "created_at")
     readonly_fields = fields

@@ -177,10 +177,12 @@ def credit_lines_limit_lower_many(*, cuts, reason: str, actor):
             for line_id, limit, cap in lines)
 
 
-def book_statistics_refresh():
+def book_statistics_refresh(*, vacuum=False):
     """After a large batch, so that the next queries (the nightly close's) plan for the real
-    table sizes."""
-    statistics_refresh(Instalment, Loan, LoanFunding, CreditLine, Posting, JournalEntry)
+    table sizes; with `vacuum`, outside a transaction, the dead row versions are reclaimed too
+    (`core.batch.statistics_refresh`)."""
+    statistics_refresh(Instalment, Loan, LoanFunding, CreditLine, Posting, JournalEntry,
+                       vacuum=vacuum)
 
 
 def loans_originate_many(draws: list[DrawRequest]) -> list[Loan]:

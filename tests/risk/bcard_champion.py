@@ -44,8 +44,8 @@ def behaviour_booster() -> xgb.Booster:
 
 
 def bcard_install(*, role="champion", calibration=None) -> ModelVersion:
-    """Register the tiny booster as the B-card's champion (or challenger). `calibration` maps
-    the margin to the probability (default: the booster's own)."""
+    """Register the tiny booster as the B-card's champion (or challenger, or a candidate).
+    `calibration` maps the margin to the probability (default: the booster's own)."""
     version = model_version_register(
         card="behaviour", booster=behaviour_booster(), feature_names=BEHAVIOUR_FEATURE_NAMES,
         feature_hash=BEHAVIOUR_FEATURES_HASH, training_summary={"source": "tests"},
@@ -53,7 +53,7 @@ def bcard_install(*, role="champion", calibration=None) -> ModelVersion:
         calibration=calibration or {"a": 1.0, "b": 0.0}, grade_cutoffs=CUTOFFS)
     if role == "champion":
         model_version_promote(model_version_id=version.pk, reason="rescoring tests")
-    else:
+    elif role == "challenger":
         model_version_challenger_set(model_version_id=version.pk, reason="rescoring tests")
     version.refresh_from_db()
     return version

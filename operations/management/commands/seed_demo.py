@@ -1,8 +1,9 @@
 """Demo data for `make run`, made through the real services and aged by the nightly close.
 
 First a simulated population lives a year on the platform (`simulate_population`), so that an
-A-card and a B-card can be trained on that history and promoted; then the demo customers apply and are
-decided by that champion through the real decision service, accept, borrow and repay."""
+A-card and a B-card can be trained on that history and promoted; then the demo customers apply
+and are decided by that champion through the real decision service, accept, borrow and repay;
+the nightly close rescores their lines with the B-card as it ages them."""
 
 import io
 import random
