@@ -75,6 +75,41 @@ def rows_insert(model, names, rows, *, ids=False) -> list[int]:
     return pks
 
 
+def rows_upsert(model, names, rows, *, unique, update=()):
+    """Insert many rows given as plain values of the fields `names`; a row whose `unique`
+    fields match an existing row updates that row's `update` fields instead, or, with no
+    `update`, is skipped. On PostgreSQL one INSERT ... SELECT FROM unnest(...) ON CONFLICT per
+    batch, each column one array parameter; elsewhere `bulk_create` with the same conflict
+    handling. Fields not named must have defaults in the database's eyes: give them all."""
+    rows = list(rows)
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=BATCH,
+            update_conflicts=bool(update), ignore_conflicts=not update,
+            unique_fields=list(unique) if update else None,
+            update_fields=list(update) or None)
+        return
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    target = ", ".join(quote(model._meta.get_field(name).column) for name in unique)
+    if update:
+        action = "DO UPDATE SET " + ", ".join(
+            f"{quote(model._meta.get_field(name).column)} = EXCLUDED."
+            f"{quote(model._meta.get_field(name).column)}" for name in update)
+    else:
+        action = "DO NOTHING"
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+           f"SELECT * FROM unnest({arrays}) ON CONFLICT ({target}) {action}")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            cursor.execute(sql, [list(values) for values in zip(*batch, strict=True)])
+
+
 def _json_prepared(row, fields, json_at, db):
     row = list(row)
     for i in json_at:

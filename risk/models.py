@@ -291,16 +291,18 @@ class LineScoreMonthEnd(models.Model):
 
 
 class ScoreDistribution(models.Model):
-    """One night's scores of one model over the open lines, counted in the buckets its training
-    deciles make, and their population stability index against its training distribution
-    (`risk.monitoring`). One row per model and night."""
+    """One night's scores of one model (a B-card's over the open lines, the A-card's over the
+    day's decisions), counted in the buckets its training deciles make, and their population
+    stability index against its training distribution (`risk.monitoring`). One row per model
+    and night."""
 
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT,
                                       related_name="score_distributions")
     role = models.CharField(max_length=10, choices=ScoreRole.choices)
     business_date = models.DateField()
-    lines = models.PositiveIntegerField()
-    bucket_counts = models.JSONField(help_text="Lines in each of the ten training-decile buckets.")
+    lines = models.PositiveIntegerField(
+        help_text="Scores counted: lines, or the A-card's decisions.")
+    bucket_counts = models.JSONField(help_text="Scores in each of the ten training-decile buckets.")
     mean_probability = models.FloatField(null=True, blank=True)
     # Null when the model keeps no training distribution (trained before they were kept).
     psi = models.FloatField(null=True, blank=True)

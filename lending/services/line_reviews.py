@@ -68,22 +68,22 @@ def lines_terms_change(changes, *, day: date, actor: Actor) -> list[LineTermsCha
     rows_insert(RateChange, ["line_id", "old_rate", "new_rate", "reason", "business_date"],
                 [(c.line_id, c.rate_was, c.new_rate, c.rate_reason, day) for c in rate_changes])
 
+    # One audit event per line: named for the limit's move when it moved, the rate's otherwise,
+    # with both in the payload (a night's first rescoring may move most of a book's lines).
     drafts = []
     for c in applied:
+        payload = {"reason": c.limit_reason or c.rate_reason, "business_date": day}
         if c.new_limit is not None:
             action = "line.limit_raise" if c.new_limit > c.limit_was else "line.limit_lower"
-            drafts.append(AuditDraft(actor=actor, action=action, subject_kind="line",
-                                     subject_id=c.line_id,
-                                     payload={"from": c.limit_was, "to": c.new_limit,
-                                              "reason": c.limit_reason, "business_date": day,
-                                              **c.audit}))
+            payload.update({"from": c.limit_was, "to": c.new_limit})
+        else:
+            action = "line.rate_change"
         if c.new_rate is not None:
-            drafts.append(AuditDraft(actor=actor, action="line.rate_change", subject_kind="line",
-                                     subject_id=c.line_id,
-                                     payload={"from": c.rate_was, "to": c.new_rate,
-                                              "daily_rate": c.new_rate,
-                                              "reason": c.rate_reason, "business_date": day,
-                                              **c.audit}))
+            payload.update({"daily_rate": c.new_rate, "daily_rate_was": c.rate_was})
+            if c.new_limit is not None:
+                payload["rate_reason"] = c.rate_reason
+        drafts.append(AuditDraft(actor=actor, action=action, subject_kind="line",
+                                 subject_id=c.line_id, payload={**payload, **c.audit}))
     audit_events_append_many(drafts)
     return applied
 

@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 from django.db.models import Count, F, Q, Sum
 
+from core.batch import field_in
 from lending.models import CreditLine, Instalment, LimitChange, Loan, Repayment
 from lending.rules.schedule import add_months_anchored
 
@@ -147,7 +148,7 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
     limit = np.zeros(n)
     lines = {}
     for line_id, customer_id, opened_on, credit_limit in (
-            CreditLine.objects.filter(customer_id__in=ids, opened_on__lte=as_of)
+            CreditLine.objects.filter(field_in("customer_id", ids), opened_on__lte=as_of)
             .values_list("pk", "customer_id", "opened_on", "credit_limit")):
         lines[line_id] = customer_id
         i = index[customer_id]
@@ -158,7 +159,7 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
     changes = np.zeros(n)
     six_months_ago = add_months_anchored(as_of, -6)
     for line_id, business_date, old_limit, new_limit in (
-            LimitChange.objects.filter(line_id__in=list(lines), business_date__gt=six_months_ago)
+            LimitChange.objects.filter(field_in("line_id", lines), business_date__gt=six_months_ago)
             .order_by("-pk").values_list("line_id", "business_date", "old_limit", "new_limit")):
         i = index[lines[line_id]]
         if business_date <= as_of:
@@ -171,7 +172,7 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
     drawn = np.zeros(n)
     drawn_at_rate = np.zeros(n)
     for customer_id, principal, at_rate in (
-            Loan.objects.filter(line__customer_id__in=ids, disbursed_on__lte=as_of)
+            Loan.objects.filter(field_in("line__customer_id", ids), disbursed_on__lte=as_of)
             .values("line__customer_id")
             .annotate(total=Sum("principal"), at_rate=Sum(F("principal") * F("daily_rate")))
             .values_list("line__customer_id", "total", "at_rate")):
@@ -179,7 +180,7 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
         drawn[index[customer_id]] += float(principal)
         drawn_at_rate[index[customer_id]] += float(at_rate)
     for customer_id, repaid in (
-            Repayment.objects.filter(loan__line__customer_id__in=ids, paid_on__lte=as_of)
+            Repayment.objects.filter(field_in("loan__line__customer_id", ids), paid_on__lte=as_of)
             .values("loan__line__customer_id").annotate(total=Sum("principal"))
             .values_list("loan__line__customer_id", "total")):
         outstanding[index[customer_id]] -= float(repaid)
@@ -187,7 +188,7 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
     due = np.zeros(n)
     on_time = np.zeros(n)
     for customer_id, count_due, count_on_time in (
-            Instalment.objects.filter(loan__line__customer_id__in=ids, due_date__lte=as_of)
+            Instalment.objects.filter(field_in("loan__line__customer_id", ids), due_date__lte=as_of)
             .values("loan__line__customer_id")
             .annotate(due=Count("pk"), on_time=Count("pk", filter=Q(paid_on__lte=F("due_date"))))
             .values_list("loan__line__customer_id", "due", "on_time")):
@@ -195,7 +196,7 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
         on_time[index[customer_id]] = count_on_time
 
     late = list(
-        Instalment.objects.filter(loan__line__customer_id__in=ids, due_date__lt=as_of)
+        Instalment.objects.filter(field_in("loan__line__customer_id", ids), due_date__lt=as_of)
         .filter(Q(paid_on__isnull=True) | Q(paid_on__gt=F("due_date")))
         .exclude(paid_on__lte=add_months_anchored(as_of, -LOOKBACK_MONTHS))
         .values_list("loan__line__customer_id", "due_date", "paid_on"))

@@ -1,5 +1,6 @@
-"""Watching the B-card in service: each night's score distribution of the champion and the
-challenger against their training distributions (the close step `watch_models`, after
+"""Watching the models in service: each night's score distribution of the B-card's champion
+and challenger (and of the A-card's champion over the day's decisions) against their training
+distributions (the close step `watch_models`, after
 `rescore_lines`), and, once outcomes have matured, the two models' AUCs on the same lines.
 
 The distribution is counted by the database (one pass over the latest scores, a count per
@@ -16,6 +17,7 @@ from lending.rules.schedule import add_months_anchored
 from ..datasets import BEHAVIOUR_BAD_DAYS_PAST_DUE, BEHAVIOUR_HORIZON_MONTHS, bad_days
 from ..models import (
     Card,
+    CreditDecision,
     LineScore,
     LineScoreMonthEnd,
     ModelStatus,
@@ -32,36 +34,50 @@ ROLE_OF_STATUS = {ModelStatus.CHAMPION: ScoreRole.CHAMPION,
 
 
 def score_distributions_record(*, day: date) -> int:
-    """Tonight's distribution of each B-card model in service over the open lines' latest
-    scores, with its PSI; returns how many were recorded. Rerun for the same night, it
-    records the same figures again in the same row."""
+    """Tonight's score distribution of each model in service, with its PSI against the model's
+    training distribution; returns how many were recorded. The B-card's champion and challenger
+    over the open lines' latest scores; the A-card's champion over the day's decisions (none
+    that day: nothing recorded). Rerun for the same night, it records the same figures again
+    in the same row."""
     recorded = 0
-    for status, role in ROLE_OF_STATUS.items():
-        version = ModelVersion.objects.filter(card=Card.BEHAVIOUR, status=status).first()
-        if version is None:
-            continue
-        scores = LineScore.objects.filter(role=role, model_version=version,
-                                          line__status__in=REVIEWED_STATUSES)
+    for version, role, scores, field in _watched(day):
         edges = version.metrics.get("score_deciles")
-        counts, lines, mean = _counted(scores, edges)
-        if not lines:
+        counts, scored, mean = _counted(scores, field, edges)
+        if not scored:
             continue
         psi = status_seen = None
         if edges:
-            actual = np.asarray(counts, dtype=np.float64) / lines
+            actual = np.asarray(counts, dtype=np.float64) / scored
             psi = population_stability_index(version.metrics["score_shares"], actual)
             status_seen = psi_status(psi)
         ScoreDistribution.objects.update_or_create(
             model_version=version, business_date=day,
-            defaults={"role": role, "lines": lines, "bucket_counts": counts,
+            defaults={"role": role, "lines": scored, "bucket_counts": counts,
                       "mean_probability": mean, "psi": psi, "psi_status": status_seen or ""})
         recorded += 1
     return recorded
 
 
-def _counted(scores, edges) -> tuple[list[int], int, float | None]:
-    """Lines per training-decile bucket (closed on the right, as `risk.monitoring` buckets
-    them), how many in all, and their mean probability; one query."""
+def _watched(day):
+    """(model version, role, its scores tonight, the scores' field) for each model in
+    service."""
+    for status, role in ROLE_OF_STATUS.items():
+        version = ModelVersion.objects.filter(card=Card.BEHAVIOUR, status=status).first()
+        if version is not None:
+            yield (version, role, LineScore.objects.filter(
+                role=role, model_version=version, line__status__in=REVIEWED_STATUSES),
+                "probability")
+    a_card = ModelVersion.objects.filter(card=Card.APPLICATION,
+                                         status=ModelStatus.CHAMPION).first()
+    if a_card is not None:
+        yield (a_card, ScoreRole.CHAMPION, CreditDecision.objects.filter(
+            model_version=a_card, business_date=day, probability_of_default__isnull=False),
+            "probability_of_default")
+
+
+def _counted(scores, field, edges) -> tuple[list[int], int, float | None]:
+    """Scores per training-decile bucket (closed on the right, as `risk.monitoring` buckets
+    them), how many in all, and their mean; one query."""
     buckets = {}
     if edges:
         bounds = [None, *edges, None]
@@ -69,14 +85,14 @@ def _counted(scores, edges) -> tuple[list[int], int, float | None]:
             low, high = bounds[k], bounds[k + 1]
             condition = Q()
             if low is not None:
-                condition &= Q(probability__gt=low)
+                condition &= Q(**{f"{field}__gt": low})
             if high is not None:
-                condition &= Q(probability__lte=high)
+                condition &= Q(**{f"{field}__lte": high})
             buckets[f"b{k}"] = Count("pk", filter=condition)
-    figures = scores.aggregate(lines=Count("pk"), mean=Avg("probability"), **buckets)
+    figures = scores.aggregate(scored=Count("pk"), mean=Avg(field), **buckets)
     counts = [figures[f"b{k}"] for k in range(DECILES)] if edges else []
     mean = None if figures["mean"] is None else float(figures["mean"])
-    return counts, figures["lines"], mean
+    return counts, figures["scored"], mean
 
 
 def drift_alerts() -> list[ScoreDistribution]:

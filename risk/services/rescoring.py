@@ -24,6 +24,7 @@ rules."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 from django.db.models import F, Max, Q
@@ -31,8 +32,8 @@ from django.db.models import F, Max, Q
 from accounts.models import CustomerProfile, NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_system
-from core.batch import field_in
-from lending.models import CreditLine, CreditLineStatus, LimitChange, ProductKind
+from core.batch import field_in, rows_insert, rows_upsert
+from lending.models import CreditLine, CreditLineStatus, CreditProduct, LimitChange, ProductKind
 from lending.services import LineTermsChange, lines_terms_change
 
 from .. import scoring
@@ -61,6 +62,18 @@ NOTICE_SUBJECT = "Your credit line has changed"
 _MONTHS_ON_BOOK = BEHAVIOUR_FEATURE_NAMES.index("months_on_book")
 _WORST_DPD_6M = BEHAVIOUR_FEATURE_NAMES.index("worst_dpd_6m")
 _PROBABILITY = Decimal("0.000001")
+
+
+class _Line(NamedTuple):
+    """A line as the review reads it (plain values: a chunk holds thousands)."""
+
+    pk: int
+    customer_id: int
+    product_id: int
+    credit_limit: Decimal
+    outstanding_principal: Decimal
+    daily_rate: Decimal
+    officer_cap: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -134,10 +147,11 @@ def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
         bounds &= Q(customer_id__gte=first_id)
     if last_id is not None:
         bounds &= Q(customer_id__lte=last_id)
-    lines = list(CreditLine.objects.select_for_update(of=("self",)).select_related("product")
-                 .filter(bounds, status__in=REVIEWED_STATUSES,
-                         product__kind=ProductKind.CASH_LOAN, opened_on__lte=day)
-                 .order_by("pk"))
+    lines = [_Line(*row) for row in
+             CreditLine.objects.select_for_update(of=("self",))
+             .filter(bounds, status__in=REVIEWED_STATUSES, product__kind=ProductKind.CASH_LOAN,
+                     opened_on__lte=day)
+             .order_by("pk").values_list(*_Line._fields)]
     if not lines:
         return 0
     customers = sorted({line.customer_id for line in lines})
@@ -179,20 +193,21 @@ def _latest_scores_save(lines, row_of, scored: dict, day: date) -> None:
             row = row_of[line.customer_id]
             score = (version, scores.probabilities[row], scores.grades[row])
             if kept.get((line.pk, role)) != score:
-                moved.append(LineScore(line_id=line.pk, role=role, model_version_id=version,
-                                       probability=score[1], grade=score[2], business_date=day))
-    LineScore.objects.bulk_create(
-        moved, batch_size=2000, update_conflicts=True, unique_fields=["line", "role"],
-        update_fields=["model_version", "probability", "grade", "business_date"])
+                moved.append((line.pk, role, *score, day))
+    rows_upsert(LineScore, ["line_id", "role", "model_version_id", "probability", "grade",
+                            "business_date"], moved, unique=["line_id", "role"],
+                update=["model_version_id", "probability", "grade", "business_date"])
 
 
 def _month_end_scores_save(lines, row_of, scored: dict, day: date) -> None:
-    LineScoreMonthEnd.objects.bulk_create(
-        [LineScoreMonthEnd(line_id=line.pk, model_version_id=scores.model.version.pk, role=role,
-                           probability=scores.probabilities[row_of[line.customer_id]],
-                           grade=scores.grades[row_of[line.customer_id]], business_date=day)
-         for role, scores in scored.items() for line in lines],
-        batch_size=2000, ignore_conflicts=True)
+    rows_upsert(LineScoreMonthEnd,
+                ["line_id", "model_version_id", "role", "probability", "grade",
+                 "business_date"],
+                [(line.pk, scores.model.version.pk, role,
+                  scores.probabilities[row_of[line.customer_id]],
+                  scores.grades[row_of[line.customer_id]], day)
+                 for role, scores in scored.items() for line in lines],
+                unique=["model_version_id", "business_date", "line_id"])
 
 
 def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> None:
@@ -205,14 +220,13 @@ def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> No
         .values("line_id").annotate(last=Max("business_date")).values_list("line_id", "last"))
     already = set(LineReview.objects.filter(field_in("line_id", line_ids), business_date=day)
                   .values_list("line_id", flat=True))
-    terms: dict[int, ProductTerms] = {}
+    terms = {product.pk: ProductTerms.of(product) for product in
+             CreditProduct.objects.filter(pk__in={line.product_id for line in lines})}
     decided = []
     for line in lines:
         if line.pk in already or line.pk not in incomes:
             continue  # reviewed tonight already; or no income known at all (no profile)
         row = row_of[line.customer_id]
-        if line.product_id not in terms:
-            terms[line.product_id] = ProductTerms.of(line.product)
         review = line_review(LineReviewInput(
             current_limit=line.credit_limit, outstanding_principal=line.outstanding_principal,
             current_daily_rate=line.daily_rate, grade=scores.grades[row],
@@ -242,21 +256,19 @@ def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> No
     for line, row, review in decided:
         if line.pk not in applied:
             continue
-        reviews.append(LineReview(
-            line_id=line.pk, business_date=day, model_version=version,
-            probability=scores.probabilities[row], grade=scores.grades[row],
-            old_limit=line.credit_limit,
-            new_limit=line.credit_limit if review.new_limit is None else review.new_limit,
-            old_daily_rate=line.daily_rate,
-            new_daily_rate=line.daily_rate if review.new_daily_rate is None
-            else review.new_daily_rate,
-            reasons=[{"code": r.code, "text": r.text} for r in review.reasons],
-            findings=list(review.findings)))
+        reviews.append((
+            line.pk, day, version.pk, scores.probabilities[row], scores.grades[row],
+            line.credit_limit, line.credit_limit if review.new_limit is None
+            else review.new_limit, line.daily_rate,
+            line.daily_rate if review.new_daily_rate is None else review.new_daily_rate,
+            [{"code": r.code, "text": r.text} for r in review.reasons], list(review.findings)))
         notices.append(NoticeDraft(customer_id=line.customer_id, kind=NoticeKind.ACCOUNT,
                                    key=f"line-review:{line.pk}:{day.isoformat()}",
                                    subject=NOTICE_SUBJECT, body="\n\n".join(review.reason_texts),
                                    business_date=day))
-    LineReview.objects.bulk_create(reviews, batch_size=2000)
+    rows_insert(LineReview, ["line_id", "business_date", "model_version_id", "probability",
+                             "grade", "old_limit", "new_limit", "old_daily_rate",
+                             "new_daily_rate", "reasons", "findings"], reviews)
     notices_create_many(notices)
 
 

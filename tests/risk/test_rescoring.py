@@ -16,12 +16,24 @@ from lending import services
 from lending.models import CreditLine, LimitChange, Loan, RateChange
 from lending.selectors import amount_due_on
 from operations.nightly_close import business_day_close
-from risk.models import LineReview, LineScore, LineScoreMonthEnd, ScoreDistribution
+from risk.models import (
+    CreditDecision,
+    LineReview,
+    LineScore,
+    LineScoreMonthEnd,
+    ScoreDistribution,
+)
 from risk.monitoring import population_stability_index
 from risk.pricing import band_rate
-from risk.services.model_watch import drift_alerts
+from risk.services.model_watch import (
+    challenger_comparison,
+    drift_alerts,
+    score_distributions_record,
+)
+from risk.services.registry import model_version_promote
 from tests.factories import CreditLineFactory, ProfileFactory, set_business_date
 from tests.risk.bcard_champion import bcard_install
+from tests.risk.test_admin import register
 
 db = pytest.mark.django_db
 OPENED = date(2026, 1, 10)
@@ -218,3 +230,54 @@ def test_lines_changed_since_the_review_read_them_are_left_alone(bank):
         applied = services.lines_terms_change([stale], day=OPENED, actor=actor_system("test"))
     assert applied == [] and not LimitChange.objects.exists()
     assert CreditLine.objects.get(pk=line.pk).credit_limit == Decimal("20000.00")
+
+
+@db
+def test_the_challenger_and_the_champion_are_compared_on_the_same_matured_lines(bank):
+    """Month-end scores of 2026-01-31 for four lines; two customers drew 6,000 on 2026-01-10 and
+    paid nothing, so their first instalment (due 2026-02-10) is 60 days past due on 2026-04-11,
+    within six months: bad. The champion scored the bads higher (AUC 1), the challenger lower
+    (AUC 0). Scores whose six months are not over by `today` are not compared."""
+    champion = bcard_install()
+    challenger = bcard_install(role="challenger")
+    lines = [_customer_line() for _ in range(4)]
+    for line in lines[:2]:
+        _draw(line)
+    snapshot = date(2026, 1, 31)
+    for line, (high, low) in zip(lines, [("0.9", "0.1"), ("0.8", "0.2"), ("0.2", "0.8"),
+                                         ("0.1", "0.9")], strict=True):
+        for version, probability, role in ((champion, high, "champion"),
+                                           (challenger, low, "challenger")):
+            LineScoreMonthEnd.objects.create(line=line, model_version=version, role=role,
+                                             probability=Decimal(probability), grade="C",
+                                             business_date=snapshot)
+    set_business_date(date(2026, 8, 1))
+    figures = challenger_comparison(champion, challenger, today=date(2026, 8, 1))
+    assert (figures["rows"], figures["bads"]) == (4, 2)
+    assert (figures["champion_auc"], figures["challenger_auc"]) == (1.0, 0.0)
+    assert challenger_comparison(champion, challenger, today=date(2026, 7, 30))["rows"] == 0
+
+
+@db
+def test_the_application_cards_champion_is_watched_over_the_days_decisions(bank):
+    """An A-card champion with training deciles 0.01 ... 0.09: three decisions of the day at
+    probabilities 0.005, 0.05 and 0.5 fall in buckets 0, 4 (0.05 is on the edge: the lower
+    bucket) and 9."""
+    version = register(5)
+    version.metrics = {"score_deciles": [round(0.01 * k, 2) for k in range(1, 10)],
+                       "score_shares": [0.1] * 10}
+    version.save(update_fields=["metrics"])
+    model_version_promote(model_version_id=version.pk, reason="watch test")
+    line = _customer_line()
+    day = date(2026, 1, 12)
+    for probability in ("0.005", "0.05", "0.5"):
+        CreditDecision.objects.create(
+            customer=line.customer, product=line.product, model_version=version,
+            outcome="declined", inputs={}, policy_results=[], grade="E",
+            probability_of_default=Decimal(probability), business_date=day, elapsed_ms=1.0)
+    assert score_distributions_record(day=day) == 1
+    distribution = ScoreDistribution.objects.get(model_version=version)
+    assert distribution.bucket_counts == [1, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    assert distribution.lines == 3
+    expected = population_stability_index([0.1] * 10, [1 / 3, 0, 0, 0, 1 / 3, 0, 0, 0, 0, 1 / 3])
+    assert distribution.psi == pytest.approx(expected)
