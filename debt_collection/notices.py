@@ -97,12 +97,13 @@ def dunning_reminders_due(*, day, first_id=None, last_id=None) -> list[Reminder]
             reminders += [Reminder(loan, customer, ahead[due], due) for loan, customer, due in
                           Instalment.objects.filter(in_product, status=InstalmentStatus.PENDING,
                                                     due_date__in=list(ahead))
+                          .order_by()  # the reminders are sorted below: no sort here
                           .values_list("loan_id", "loan__line__customer_id", "due_date")]
         if past:
             reminders += [Reminder(loan, customer, past[due], due) for loan, customer, due in
                           Instalment.objects.filter(in_product, status__in=UNPAID,
                                                     due_date__in=list(past))
-                          .exclude(Exists(older_unpaid))
+                          .exclude(Exists(older_unpaid)).order_by()
                           .values_list("loan_id", "loan__line__customer_id", "due_date")]
     # Two instalments of a loan falling due on one day make one reminder.
     return sorted(set(reminders), key=lambda r: (r.loan_id, r.point))

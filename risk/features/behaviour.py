@@ -163,7 +163,10 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
             .order_by("-pk").values_list("line_id", "business_date", "old_limit", "new_limit")):
         i = index[lines[line_id]]
         if business_date <= as_of:
-            changes[i] += 1
+            # Reductions only, as the feature says: a raise (an accepted offer, the nightly
+            # rescoring's) is no sign of risk, and counting it would feed the B-card's own
+            # raises back into its next score.
+            changes[i] += new_limit < old_limit
         else:
             # Undo later changes, newest first, to get back to the limit as of that day.
             limit[i] += float(old_limit) - float(new_limit)

@@ -53,3 +53,34 @@ def test_field_in_filters_as_in_does():
     assert list(lines.filter(field_in("customer_id", {CreditLine.objects.get(
         pk=ids[0]).customer_id: None})).values_list("pk", flat=True)) == ids[:1]
     assert not lines.filter(field_in("pk", [])).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("vendor", ["postgresql", "elsewhere"])
+def test_an_upsert_updates_what_exists_or_skips_it(monkeypatch, vendor):
+    """Scores of two lines: one new, one already kept. With update fields the kept row takes
+    the new values; without, it stays as it was. Both ways the new row goes in."""
+    from datetime import date
+
+    from risk.models import LineScore, ModelVersion
+
+    if vendor == "elsewhere":
+        monkeypatch.setattr(core.batch.connection, "vendor", "sqlite", raising=False)
+    version = ModelVersion.objects.create(card="behaviour", version=1, feature_names=[],
+                                          feature_hash="x", booster=b"")
+    kept, new = CreditLineFactory(), CreditLineFactory()
+    LineScore.objects.create(line=kept, role="champion", model_version=version,
+                             probability=Decimal("0.100000"), grade="C",
+                             business_date=date(2026, 1, 1))
+    names = ["line_id", "role", "model_version_id", "probability", "grade", "business_date"]
+    rows = [(kept.pk, "champion", version.pk, Decimal("0.020000"), "A", date(2026, 1, 2)),
+            (new.pk, "champion", version.pk, Decimal("0.300000"), "E", date(2026, 1, 2))]
+    core.batch.rows_upsert(LineScore, names, rows, unique=["line_id", "role"])
+    assert LineScore.objects.get(line=kept).grade == "C"
+    assert LineScore.objects.get(line=new).grade == "E"
+    core.batch.rows_upsert(LineScore, names, rows, unique=["line_id", "role"],
+                           update=["probability", "grade", "business_date"])
+    updated = LineScore.objects.get(line=kept)
+    assert (updated.probability, updated.grade, updated.business_date) == (
+        Decimal("0.020000"), "A", date(2026, 1, 2))
+    assert LineScore.objects.count() == 2

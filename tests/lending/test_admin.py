@@ -432,7 +432,7 @@ def test_the_limit_change_is_shown_in_the_admin_and_on_the_line(officer_client, 
     for text in ("50000.00", "42000.00", "Rescored by hand", officer.username):
         assert text in page
     line_page = client.get(admin_url(CreditLine, "change", line.pk))
-    [changes, _loans] = line_page.context["inline_admin_formsets"]
+    [changes, _rates, _loans] = line_page.context["inline_admin_formsets"]
     assert list(changes.formset.queryset) == [change]
     assert "Rescored by hand" in line_page.content.decode()
 

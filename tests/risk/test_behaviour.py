@@ -8,6 +8,7 @@ import pytest
 
 from core.audit import actor_system
 from lending import services
+from lending.models import CreditLine
 from lending.selectors import amount_due_on
 from risk.features.application import features_hash
 from risk.features.behaviour import (
@@ -113,3 +114,18 @@ def test_a_customer_without_a_line_and_the_order_of_rows(history):
 def test_definitions_have_a_fingerprint():
     assert BEHAVIOUR_FEATURES_HASH == features_hash(BEHAVIOUR_FEATURES)
     assert len(set(BEHAVIOUR_FEATURE_NAMES)) == len(BEHAVIOUR_FEATURES)
+
+
+def test_a_raise_is_not_counted_as_a_limit_reduction(history):
+    """The 2026-04-20 cut counts; a raise on 2026-05-01 (the nightly rescoring's, say) does
+    not, and the limit as of 2026-04-30 is the cut one (the later raise undone)."""
+    line = CreditLine.objects.get(customer_id=history)
+    set_business_date(date(2026, 5, 1))
+    services.line_limit_raise(line_id=line.pk, new_limit=Decimal("18000.00"), reason="test",
+                              actor=actor_system("tests"))
+    [after] = _features([history], date(2026, 5, 1))
+    assert after["limit_changes_6m"] == 1.0
+    assert after["utilisation"] == pytest.approx(4000 / 18000)
+    [before] = _features([history], date(2026, 4, 30))
+    assert before["limit_changes_6m"] == 1.0
+    assert before["utilisation"] == pytest.approx(4000 / 15000)
