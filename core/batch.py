@@ -195,9 +195,9 @@ def statistics_refresh(*models, vacuum=False):
     take seconds instead of milliseconds.
 
     With `vacuum`, also reclaim the row versions that updates left behind (`VACUUM ANALYZE`;
-    only outside a transaction, as PostgreSQL allows): a batch process that rewrites the same rows night after night
-    (the simulator's year) cannot count on autovacuum keeping up with it, or on it running at
-    all, and every scan then wades through the dead versions."""
+    only outside a transaction, as PostgreSQL allows): a batch process that rewrites the same
+    rows night after night (the simulator's year) cannot count on autovacuum keeping up with
+    it, or on it running at all, and every scan then wades through the dead versions."""
     if connection.vendor != "postgresql":
         return
     # VACUUM cannot run inside a transaction (a test's, a caller's): there, analyse only.
