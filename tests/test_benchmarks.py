@@ -8,6 +8,8 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = r"(\d[\d,]*\.?\d*)"
 
@@ -56,6 +58,7 @@ def test_the_decision_benchmark_prints_its_figures():
         assert rate > 0, label
 
 
+@pytest.mark.slow  # a minute: run with `make test PYTEST_ARGS="-m slow"`
 def test_the_close_benchmark_prints_its_figures():
     """A tiny book (1,000 customers) built, closed through real workers (2 processes) beside
     its floor, and every target printed with its verdict (the 1-worker close is left out to

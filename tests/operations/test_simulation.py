@@ -97,6 +97,9 @@ def test_defaulters_stop_in_time_to_be_90_days_past_due_by_the_end():
             assert plan.payoff_on is None
 
 
+# The three simulated histories below take 40 to 70 s each: they run with `-m slow`, and
+# `make test` keeps the command's own test and the training sets' checks on smaller books.
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_history_keeps_every_invariant_and_bads_reach_90_days_past_due():
     set_business_date(START)
@@ -131,6 +134,7 @@ def test_history_keeps_every_invariant_and_bads_reach_90_days_past_due():
     assert CustomerSignals.objects.count() == sum(s is not None for s in population.signal_rows)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_truth_is_computed_from_the_written_rows_and_ignores_gender():
     set_business_date(START)
@@ -199,6 +203,7 @@ def _book_snapshot():
     }
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_bulk_book_writes_exactly_what_the_services_write():
     set_business_date(START)

@@ -18,7 +18,9 @@ from risk.models import SimulatedCustomer
 from tests.factories import set_business_date
 from tests.risk.simulated_loans import history_from_plan
 
-pytestmark = pytest.mark.django_db
+# Each test simulates its own 40 customers over six months (35 to 40 s): the module runs with
+# `-m slow`; test_bcard.py checks the same rules on hand-made histories in `make test`.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 START = date(2026, 3, 10)
 
 
