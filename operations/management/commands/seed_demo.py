@@ -1,10 +1,9 @@
 """Demo data for `make run`, made through the real services and aged by the nightly close.
 
 First a simulated population lives a year on the platform (`simulate_population`), so that an
-A-card and a B-card can be trained on that history; then the demo customers apply and are
-decided by the A-card champion through the real decision service, accept, borrow and repay, aged
-by the nightly close; last the B-card is promoted, so that every night after seeding
-(`advance_business_date`) rescores their lines with it."""
+A-card and a B-card can be trained on that history and promoted; then the demo customers apply
+and are decided by the A-card champion through the real decision service, accept, borrow and
+repay, aged by the nightly close, which rescores their lines with the B-card every night."""
 
 import io
 import random
@@ -27,9 +26,8 @@ from lending.models import Loan, LoanStatus, ProductKind, RepaymentMethod
 from lending.rules.schedule import add_months_anchored
 from lending.selectors import amount_due_on
 from operations.nightly_close import business_day_close
-from risk.models import Card, DecisionOutcome, ModelVersion
+from risk.models import DecisionOutcome
 from risk.services.decisions import credit_decide, credit_offer_accept
-from risk.services.registry import model_version_promote
 
 CUSTOMER_PASSWORD = "demo-pass-2026"
 SEEDING = actor_system("seed_demo")
@@ -95,9 +93,6 @@ class Command(BaseCommand):
         if not any(plan["user"].username == "demo" for plan in plans):
             raise CommandError("The demo champion declined the customer `demo`.")
         self.age(plans, rng)
-        bcard = ModelVersion.objects.filter(card=Card.BEHAVIOUR).latest("version")
-        model_version_promote(model_version_id=bcard.pk,
-                              reason="Demo B-card champion, trained on the simulated history")
 
     def train_champion(self, population):
         """A year of a simulated population's borrowing, then an A-card trained on it and
@@ -109,9 +104,12 @@ class Command(BaseCommand):
         report = io.StringIO()
         call_command("train_model", card="application", promote=True, threads=1,
                      reason="Demo champion, trained on the simulated history", stdout=report)
-        # The B-card, trained on the same history; promoted once the demo is aged (`seed`), so
-        # that from the first night after seeding the close rescores every line with it.
-        call_command("train_model", card="behaviour", threads=1, stdout=report)
+        # The B-card, trained on the same history and promoted before the demo is aged: the
+        # aging nights rescore every line, so the demo starts as a book rescored night after
+        # night, where a limit or price moves when a customer's behaviour moves.
+        call_command("train_model", card="behaviour", promote=True, threads=1,
+                     reason="Demo B-card champion, trained on the simulated history",
+                     stdout=report)
         self.stdout.write(report.getvalue())
 
     def customer(self, n, rng):
