@@ -3,7 +3,9 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -15,14 +17,44 @@ from oauth2_provider.models import (
 from core.admin import ActionWithFormMixin, ViewOnlyAdmin, reason_field
 from core.audit import actor_user
 
+from .masking import identity_visible, mask_tail
 from .models import CustomerProfile, CustomerSignals, PartnerApiClient, PartnerBank, User
 from .services.partner_banks import EDITABLE as PARTNER_BANK_EDITABLE
 from .services.partner_banks import partner_bank_update
 from .services.partner_clients import partner_client_revoke, partner_client_revoked
 
+# What the customer file (/admin/customers/<user id>/, operations/customer_file) needs; the
+# lists below link to it for whoever holds these.
+CUSTOMER_FILE_PERMISSIONS = ("accounts.view_customerprofile", "lending.view_loan")
+
+
+def customer_file_link(user_id):
+    return format_html('<a href="{}">Open</a>', reverse("admin:customer_file", args=[user_id]))
+
+
+def _with_customer_file(request, columns):
+    """`columns` and the customer file's link, for whoever may open it."""
+    if request.user.has_perms(CUSTOMER_FILE_PERMISSIONS):
+        return (*columns, "customer_file")
+    return columns
+
+
+def _masked(names, field, masked):
+    """`names` (fields, fieldsets' fields or list columns) with `field` shown as `masked`."""
+    return tuple(masked if name == field else name for name in names)
+
+
+def _unsearchable(names, field):
+    """`names` without `field`: a search that finds a customer by a number would confirm a
+    number the officer may not read."""
+    return tuple(name for name in names if name != field)
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Staff without `accounts.view_unmasked_identity` see a phone number masked but for its
+    last four digits, cannot change it and cannot search by it."""
+
     fieldsets = (
         DjangoUserAdmin.fieldsets[0],
         ("Personal info", {"fields": ("first_name", "last_name", "email", "phone")}),
@@ -34,11 +66,43 @@ class UserAdmin(DjangoUserAdmin):
     # Customers are users too: the table grows with every sign-up.
     show_full_result_count = False
 
+    @admin.display(description="Phone")
+    def phone_masked(self, obj):
+        return mask_tail(obj.phone)
+
+    @admin.display(description="Customer file")
+    def customer_file(self, obj):
+        return customer_file_link(obj.pk)
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if not identity_visible(request.user):
+            columns = _masked(columns, "phone", "phone_masked")
+        return _with_customer_file(request, columns)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or identity_visible(request.user):
+            return fieldsets
+        return tuple((name, {**options, "fields": _masked(options["fields"], "phone",
+                                                          "phone_masked")})
+                     for name, options in fieldsets)
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "phone_masked")
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if identity_visible(request.user) else _unsearchable(fields, "phone")
+
 
 @admin.register(CustomerProfile)
 class CustomerProfileAdmin(ViewOnlyAdmin):
     """Read-only: a profile is what the customer declared when applying, and the risk decisions
-    rest on it. The customer changes it on their profile page (`customer_profile_save`)."""
+    rest on it. The customer changes it on their profile page (`customer_profile_save`).
+
+    The identity number is masked but for its last four characters, and the user's phone
+    is not searchable, for staff without `accounts.view_unmasked_identity`."""
 
     list_display = ("full_name", "user", "city", "employment_status", "monthly_income",
                     "consent_credit_check", "consent_data_use", "created_at")
@@ -51,6 +115,31 @@ class CustomerProfileAdmin(ViewOnlyAdmin):
               "id_number", "identity_verified", "gender", "consent_credit_check",
               "consent_data_use", "created_at", "updated_at")
     readonly_fields = fields
+
+    @admin.display(description="Id number")
+    def id_number_masked(self, obj):
+        return mask_tail(obj.id_number)
+
+    @admin.display(description="Customer file")
+    def customer_file(self, obj):
+        return customer_file_link(obj.user_id)
+
+    def get_list_display(self, request):
+        return _with_customer_file(request, super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if identity_visible(request.user):
+            return fields
+        return _masked(fields, "id_number", "id_number_masked")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "id_number_masked")
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if identity_visible(request.user) else _unsearchable(fields,
+                                                                           "user__phone")
 
 
 @admin.register(CustomerSignals)

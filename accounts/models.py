@@ -102,6 +102,10 @@ class CustomerProfile(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        permissions = [
+            # Checked through `accounts.masking.identity_visible`.
+            ("view_unmasked_identity", "Can see identity and phone numbers unmasked"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(monthly_income__gte=0),
                                    name="profile_income_not_negative"),

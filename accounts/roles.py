@@ -1,48 +1,107 @@
-"""Staff roles are groups with fixed permissions, created (and kept in line) after migrate."""
+"""Staff roles are groups with fixed permissions, created (and kept in line) after migrate.
+
+A `post_migrate` handler rather than a data migration: a data migration freezes the permissions
+that existed when it was written, so every later model or action would need another one, and a
+group edited by hand would drift for good. Here each migrate puts every role back to exactly
+the permissions below, and `tests/accounts/test_roles.py` checks them."""
 
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
 RISK_OFFICER = "Risk officer"
+SENIOR_OFFICER = "Senior officer"
 COLLECTOR = "Collector"
+COLLECTIONS_MANAGER = "Collections manager"
 RISK_MANAGER = "Risk manager"
+AUDITOR = "Auditor"
 
-# Officers read everything lending-related and may lower limits; collectors read loans and
-# schedules; risk managers may do what officers do. In risk, officers read decisions and keep the
-# block list; managers also read the models, their promotions and the simulator's truth, and
-# promote a model to champion. Collectors see nothing of risk.
 _LENDING_VIEW = [
     "view_creditproduct", "view_creditline", "view_limitchange", "view_ratechange", "view_loan",
-    "view_loanfunding",
-    "view_instalment", "view_repayment", "view_ledgeraccount", "view_journalentry",
-    "view_posting",
+    "view_loanfunding", "view_instalment", "view_repayment", "view_loanextension",
+    "view_penaltywaiver", "view_writeoff", "view_writeoffshare", "view_recovery",
+    "view_ledgeraccount", "view_journalentry", "view_posting",
+]
+# What an officer may do to a line or a loan (each an admin action calling one service; the
+# large ones only as a request a second officer approves: core/approvals.py).
+_OFFICER_ACTIONS = [
+    "lower_limit_creditline", "raise_limit_creditline", "freeze_creditline",
+    "lift_cap_creditline", "extend_term_loan", "waive_penalty_loan", "write_off_loan",
 ]
 # The calendar and the close's record: platform tables every back-office reader may see.
 _PLATFORM_VIEW = [("core", "view_businessdate"), ("operations", "view_closerun"),
                   ("operations", "view_closestep"), ("operations", "view_closechunk")]
+_CUSTOMER_VIEW = [("accounts", "view_customerprofile"), ("accounts", "view_user"),
+                  ("accounts", "view_customersignals"), ("accounts", "view_notice")]
+_COLLECTIONS_VIEW = ["view_collectioncase", "view_collectioncontact", "view_promisetopay",
+                     "view_hardshiprequest", "view_bucketsnapshot"]
 _BLOCK_LIST = ["view_blocklistentry", "add_blocklistentry", "delete_blocklistentry"]
-# Officers verify a customer's declared income (risk.services income_verify) from a decision.
-# Officers also read why the nightly rescoring changed a line (its reviews); managers watch the
-# models' nightly score distributions and mark a challenger (with the promotion permission).
+# Officers verify a customer's declared income (risk.services income_verify) from a decision
+# and read why the nightly rescoring changed a line (its reviews); managers also read the
+# models, their promotions, the simulator's truth and the nightly score distributions, and
+# promote a model to champion or mark a challenger.
 _RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST, "view_incomeverification",
                  "add_incomeverification", "view_linereview"]
 _RISK_MANAGER = [*_RISK_OFFICER, "view_modelversion", "view_modelpromotion",
                  "view_simulatedcustomer", "promote_modelversion", "view_scoredistribution"]
+
+_OFFICER = (
+    [("lending", p) for p in _LENDING_VIEW + _OFFICER_ACTIONS]
+    + _PLATFORM_VIEW + _CUSTOMER_VIEW
+    + [("risk", p) for p in _RISK_OFFICER]
+    + [("debt_collection", p) for p in [*_COLLECTIONS_VIEW, "decide_hardshiprequest"]]
+    # An officer sees the requests they made; deciding one is a senior officer's.
+    + [("core", "view_approvalrequest"), ("operations", "view_vintagesnapshot")]
+)
+# Collectors read what a call needs (loans, schedules, payments, notices sent) and work the
+# cases assigned to them; identity and phone numbers reach them masked.
+_COLLECTOR = (
+    [("lending", p) for p in ["view_creditline", "view_loan", "view_instalment",
+                              "view_repayment"]]
+    + [("accounts", "view_customerprofile"), ("accounts", "view_notice")]
+    + [("debt_collection", p) for p in ["view_collectioncase", "view_collectioncontact",
+                                        "view_promisetopay", "view_hardshiprequest",
+                                        "work_collectioncase"]]
+)
+# Everything any role may read, and the audit trail; no change of any kind. Kept explicit (not
+# "every view_ permission") so that a new table is a decision; tests/accounts/test_roles.py
+# fails when a table of ours is missing here.
+_AUDITOR = (
+    [("core", p) for p in ["view_businessdate", "view_idempotencyrecord", "view_auditevent",
+                           "view_approvalrequest"]]
+    + [("accounts", p) for p in ["view_user", "view_customerprofile", "view_customersignals",
+                                 "view_partnerbank", "view_partnerapiclient", "view_notice",
+                                 "view_unmasked_identity"]]
+    + [("lending", p) for p in _LENDING_VIEW]
+    + [("risk", p) for p in ["view_modelversion", "view_modelpromotion", "view_creditdecision",
+                             "view_incomeverification", "view_blocklistentry",
+                             "view_simulatedcustomer", "view_linescore",
+                             "view_linescoremonthend", "view_scoredistribution",
+                             "view_linereview"]]
+    + [("debt_collection", p) for p in [*_COLLECTIONS_VIEW]]
+    + [("operations", p) for p in ["view_closerun", "view_closestep", "view_closechunk",
+                                   "view_vintagesnapshot"]]
+)
+
 ROLE_PERMISSIONS = {
-    RISK_OFFICER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
-    + _PLATFORM_VIEW
-    + [("accounts", "view_customerprofile"), ("accounts", "view_user")]
-    + [("risk", p) for p in _RISK_OFFICER],
-    COLLECTOR: [("lending", p) for p in ["view_creditline", "view_loan", "view_instalment",
-                                         "view_repayment"]]
-    + [("accounts", "view_customerprofile")],
-    RISK_MANAGER: [("lending", p) for p in _LENDING_VIEW + ["lower_limit_creditline"]]
-    + _PLATFORM_VIEW
-    + [("accounts", "view_customerprofile"), ("accounts", "view_user"),
-       ("accounts", "view_partnerbank")]
-    + [("risk", p) for p in _RISK_MANAGER]
-    # Managers unlock a customer locked out by repeated failed logins (django-axes).
-    + [("axes", "view_accessattempt"), ("axes", "delete_accessattempt")],
+    RISK_OFFICER: _OFFICER,
+    # The approver of maker-checker requests (core/approvals.py): an officer who also decides.
+    SENIOR_OFFICER: [*_OFFICER, ("core", "decide_approvalrequest")],
+    COLLECTOR: _COLLECTOR,
+    # Managers see every case, reassign them, see numbers unmasked, and watch the buckets. They
+    # are not in the Collector group, so the close's round robin never hands them cases.
+    COLLECTIONS_MANAGER: [*_COLLECTOR, ("debt_collection", "assign_collectioncase"),
+                          ("debt_collection", "view_bucketsnapshot"),
+                          ("accounts", "view_unmasked_identity"),
+                          ("lending", "view_writeoff"), ("lending", "view_recovery"),
+                          ("operations", "view_vintagesnapshot"), *_PLATFORM_VIEW],
+    RISK_MANAGER: (
+        [p for p in _OFFICER if p[0] != "risk"]
+        + [("risk", p) for p in _RISK_MANAGER]
+        + [("core", "decide_approvalrequest"), ("accounts", "view_partnerbank")]
+        # Managers unlock a customer locked out by repeated failed logins (django-axes).
+        + [("axes", "view_accessattempt"), ("axes", "delete_accessattempt")]
+    ),
+    AUDITOR: _AUDITOR,
 }
 
 

@@ -15,7 +15,11 @@ what the services would have written, as far as the close reads it:
   due on the day itself are pending, accrued tonight;
 * the ledger: a disbursement per loan, one repayment entry per loan for what it has paid so far
   (with the partner bank's share passed on), and per delinquent loan its unpaid accrued interest
-  and its penalty so far as receivables. Every entry balances (checked after the load).
+  and its penalty so far as receivables. Every entry balances (checked after the load);
+* collections: 8 active collectors, an open case per customer past due (its figures as of the
+  book's day, assigned round robin within its bucket, its audit chain's head), and a pending
+  promise to pay on 30 % of them, dated 0 to 29 days after the book's day (a promise is
+  resolved the night its date ends, so every pending one is dated on or after the book's day).
 
 The floor: the same work as each close step, as plain SQL statements, one transaction per step,
 timed with its COMMIT."""
@@ -34,6 +38,14 @@ WRITE_OFF_DAYS = 180
 PRODUCT_CODE = "bench-cash"
 BANK_CODE = "bench-bank"
 BANK_SHARE = "0.70"
+# Collections: active members of the Collector group (accounts.roles.COLLECTOR), with ids far
+# above any customer's (a customer's user, line and loan share one id, from 1 up), and the
+# share of open cases with a pending promise to pay (its date 0 to 29 days after the book's
+# day, so about 1/30 of them fall due tonight).
+COLLECTOR_GROUP = "Collector"
+COLLECTORS = 8
+COLLECTOR_FIRST_ID = 1_000_000_001
+PROMISE_SHARE = 0.3
 
 # The tables the book fills; their plain indexes are dropped while it loads and built again
 # after (constraints, and so primary keys and unique pairs, stay).
@@ -447,6 +459,98 @@ def book_load(url: str, first_id: int, last_id: int, progress=print) -> dict:
 
         part("indexes rebuilt", indexes)
 
+        def collectors():
+            if last_id >= COLLECTOR_FIRST_ID:
+                raise ValueError(f"customer ids must stay below {COLLECTOR_FIRST_ID:,}, where "
+                                 "the collectors' ids start")
+            made = _insert(conn, "accounts_user", {
+                "id": "g", "password": "'!'", "last_login": "NULL", "is_superuser": "false",
+                "username": "'collector-' || g || '@bench.example'",
+                "first_name": "'Collector'", "last_name": "g::text",
+                "email": "'collector-' || g || '@bench.example'", "is_staff": "true",
+                "is_active": "true", "date_joined": "now()", "phone": "''"},
+                "generate_series(%(c0)s::bigint, %(c1)s::bigint) g "
+                "WHERE NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = g)",
+                {"c0": COLLECTOR_FIRST_ID, "c1": COLLECTOR_FIRST_ID + COLLECTORS - 1})
+            # The group is made by migrate (accounts.roles); made here too if it is missing, as
+            # a name only, so the book never depends on that handler having run.
+            conn.execute("INSERT INTO auth_group (name) VALUES (%s) ON CONFLICT DO NOTHING",
+                         [COLLECTOR_GROUP])
+            conn.execute("""
+                INSERT INTO accounts_user_groups (user_id, group_id)
+                SELECT g, (SELECT id FROM auth_group WHERE name = %(group)s)
+                FROM generate_series(%(c0)s::bigint, %(c1)s::bigint) g
+                ON CONFLICT DO NOTHING
+            """, {"group": COLLECTOR_GROUP, "c0": COLLECTOR_FIRST_ID,
+                  "c1": COLLECTOR_FIRST_ID + COLLECTORS - 1})
+            conn.commit()
+            return made
+
+        part("collectors", collectors)
+
+        def cases():
+            # As the last close left them: one open case per customer past due, opened the
+            # night its oldest overdue instalment passed the grace days, its figures as of the
+            # book's day (tonight's close moves every one on a day), assigned round robin.
+            source = f"""(
+                SELECT b.id, b.dpd, b.d0 + {GRACE_DAYS + 1} AS opened, o.amount,
+                       CASE WHEN b.dpd <= 30 THEN 'M1' WHEN b.dpd <= 60 THEN 'M2'
+                            WHEN b.dpd <= 90 THEN 'M3' ELSE 'M4' END AS bucket
+                FROM bench_book b JOIN (
+                    SELECT loan_id, sum(principal_due + interest_due + fee_due + penalty_due
+                                        - principal_paid - interest_paid - fee_paid
+                                        - penalty_paid) AS amount
+                    FROM lending_instalment
+                    WHERE id BETWEEN (%(lo)s - 1) * 12 + 1 AND %(hi)s * 12
+                      AND status = 'overdue'
+                    GROUP BY loan_id) o ON o.loan_id = b.id
+                WHERE b.dpd > 0 AND b.id BETWEEN %(lo)s AND %(hi)s) c"""
+            return _insert(conn, "debt_collection_collectioncase", {
+                "customer_id": "id", "status": "'open'", "bucket": "bucket",
+                "days_past_due": "dpd", "amount_overdue": "amount", "opened_on": "opened",
+                "closed_on": "NULL", "updated_on": "%(day)s",
+                "assigned_to_id": f"{COLLECTOR_FIRST_ID} + (row_number() OVER "
+                                  f"(PARTITION BY bucket ORDER BY id) - 1) %% {COLLECTORS}",
+                "assigned_on": "opened", "promise_broken_on": "NULL"},
+                source + " ORDER BY id", params)
+
+        part("debt_collection_collectioncase", cases)
+
+        def promises():
+            source = f"""(
+                SELECT k.id AS case_id, k.customer_id AS g, k.amount_overdue, k.assigned_to_id
+                FROM debt_collection_collectioncase k
+                WHERE k.status = 'open' AND k.customer_id BETWEEN %(lo)s AND %(hi)s) c
+                WHERE {_u(7)} < {PROMISE_SHARE}"""
+            return _insert(conn, "debt_collection_promisetopay", {
+                "case_id": "case_id",
+                "amount": f"greatest(round(amount_overdue * (0.3 + 0.7 * {_u(8)}), 2), 0.01)",
+                "promised_for": f"%(day)s::date + {_h(9, 30)}::int",
+                "made_by_id": "assigned_to_id",
+                "made_on": f"%(day)s::date - 1 - {_h(10, 7)}::int", "status": "'pending'",
+                "resolved_on": "NULL", "amount_paid": "NULL", "created_at": "now()"},
+                source + " ORDER BY case_id", params)
+
+        part("debt_collection_promisetopay", promises)
+
+        def chain_heads():
+            # Each case's audit trail so far (opened, assigned, a promise taken): only its head,
+            # which is what the close reads and moves on.
+            made = conn.execute("""
+                INSERT INTO core_auditchainhead (subject_kind, subject_id, last_seq, last_hash)
+                SELECT 'collection_case', k.id::text,
+                       2 + (SELECT count(*) FROM debt_collection_promisetopay p
+                            WHERE p.case_id = k.id),
+                       encode(sha256(convert_to('case ' || k.id, 'UTF8')), 'hex')
+                FROM debt_collection_collectioncase k
+                WHERE k.customer_id BETWEEN %(lo)s AND %(hi)s
+                ON CONFLICT DO NOTHING
+            """, params).rowcount
+            conn.commit()
+            return made
+
+        part("core_auditchainhead (cases)", chain_heads)
+
         def identities():
             for table in BOOK_TABLES:
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -492,6 +596,12 @@ def book_profile(url: str) -> dict:
         profile["turning_overdue"] = conn.execute(
             "SELECT count(*) FROM lending_instalment WHERE status = 'pending' AND due_date = %s",
             [BOOK_DAY + timedelta(days=1) - timedelta(days=GRACE_DAYS + 1)]).fetchone()[0]
+        profile["open_cases"] = conn.execute(
+            "SELECT count(*) FROM debt_collection_collectioncase WHERE status = 'open'"
+        ).fetchone()[0]
+        profile["promises_due"] = conn.execute(
+            "SELECT count(*) FROM debt_collection_promisetopay WHERE status = 'pending' "
+            "AND promised_for <= %s", [BOOK_DAY]).fetchone()[0]
     return profile
 
 
@@ -854,6 +964,222 @@ def floor_snapshot_buckets(conn, day, ref):
         FROM lending_loan l JOIN lending_creditline c ON c.id = l.line_id
         WHERE l.status IN ('active', 'written_off')
         GROUP BY 1, 2, 3
+        ON CONFLICT DO NOTHING
+    """, {"day": day}).rowcount
+
+
+def floor_sync_collection_cases(conn, day, ref):
+    next_day = day + timedelta(days=1)
+    # Each customer in collections with their case's figures: loans past due (what is overdue
+    # on them under the product's grace days), and the written-off loans still owed of those
+    # customers and of those with an open case.
+    conn.execute("""
+        CREATE TEMP TABLE floor_positions ON COMMIT DROP AS
+        WITH late AS (
+            SELECT c.customer_id, l.days_past_due AS days,
+                   GREATEST(COALESCE((
+                       SELECT sum(i.principal_due + i.interest_due + i.fee_due + i.penalty_due
+                                  - i.principal_paid - i.interest_paid - i.fee_paid
+                                  - i.penalty_paid)
+                       FROM lending_instalment i
+                       WHERE i.loan_id = l.id AND i.status <> 'paid'
+                         AND i.due_date <= %(next_day)s::date - (p.grace_days + 1)), 0), 0)
+                     AS amount,
+                   false AS written_off
+            FROM lending_loan l JOIN lending_creditline c ON c.id = l.line_id
+            JOIN lending_creditproduct p ON p.id = c.product_id
+            WHERE l.overdue_since IS NOT NULL AND l.status = 'active'
+        ),
+        gone AS (
+            SELECT c.customer_id, w.days_past_due AS days,
+                   w.principal + w.interest_reversed + w.penalty_reversed
+                     - COALESCE((SELECT sum(r.amount) FROM lending_recovery r
+                                 WHERE r.loan_id = w.loan_id), 0) AS amount,
+                   true AS written_off
+            FROM lending_writeoff w JOIN lending_loan l ON l.id = w.loan_id
+            JOIN lending_creditline c ON c.id = l.line_id
+            WHERE l.status = 'written_off' AND c.customer_id IN (
+                SELECT customer_id FROM late
+                UNION SELECT customer_id FROM debt_collection_collectioncase
+                      WHERE status = 'open')
+        )
+        SELECT customer_id,
+               CASE WHEN bool_or(written_off) THEN 'written_off'
+                    WHEN max(days) = 0 THEN 'current' WHEN max(days) <= 30 THEN 'M1'
+                    WHEN max(days) <= 60 THEN 'M2' WHEN max(days) <= 90 THEN 'M3'
+                    ELSE 'M4' END AS bucket,
+               max(days) AS days, sum(amount) AS amount
+        FROM (SELECT * FROM late UNION ALL SELECT * FROM gone WHERE amount > 0) x
+        GROUP BY customer_id
+    """, {"next_day": next_day})
+    # Open, update and close in one statement: every part sees the cases as they were.
+    conn.execute("""
+        CREATE TEMP TABLE floor_case_changes ON COMMIT DROP AS
+        WITH updated AS (
+            UPDATE debt_collection_collectioncase k
+            SET bucket = p.bucket, days_past_due = p.days, amount_overdue = p.amount,
+                updated_on = %(next_day)s
+            FROM floor_positions p
+            WHERE k.status = 'open' AND k.customer_id = p.customer_id
+              AND (k.bucket, k.days_past_due, k.amount_overdue, k.updated_on)
+                  IS DISTINCT FROM (p.bucket, p.days, p.amount, %(next_day)s::date)
+            RETURNING k.id, k.customer_id, 'update'::text AS change, k.bucket,
+                      k.days_past_due, k.amount_overdue
+        ),
+        closed AS (
+            UPDATE debt_collection_collectioncase k
+            SET status = 'closed', closed_on = %(next_day)s, updated_on = %(next_day)s
+            WHERE k.status = 'open' AND NOT EXISTS (SELECT 1 FROM floor_positions p
+                                                    WHERE p.customer_id = k.customer_id)
+            RETURNING k.id, k.customer_id, 'close'::text AS change, k.bucket,
+                      k.days_past_due, k.amount_overdue
+        ),
+        opened AS (
+            INSERT INTO debt_collection_collectioncase (customer_id, status, bucket,
+                                                        days_past_due, amount_overdue,
+                                                        opened_on, updated_on)
+            SELECT p.customer_id, 'open', p.bucket, p.days, p.amount, %(next_day)s,
+                   %(next_day)s
+            FROM floor_positions p
+            WHERE NOT EXISTS (SELECT 1 FROM debt_collection_collectioncase k
+                              WHERE k.status = 'open' AND k.customer_id = p.customer_id)
+            ORDER BY p.customer_id
+            RETURNING id, customer_id, 'open'::text AS change, bucket, days_past_due,
+                      amount_overdue
+        )
+        SELECT * FROM updated UNION ALL SELECT * FROM closed UNION ALL SELECT * FROM opened
+    """, {"next_day": next_day})
+    conn.execute("""
+        CREATE TEMP TABLE floor_drafts ON COMMIT DROP AS
+        SELECT 'collection_case'::text AS subject_kind, id::text AS subject_id,
+               'collection_case.' || change AS action,
+               CASE WHEN change = 'open'
+                    THEN jsonb_build_object('customer', customer_id, 'bucket', bucket,
+                                            'days_past_due', days_past_due,
+                                            'amount_overdue', amount_overdue::text,
+                                            'business_date', %(next_day)s::text)
+                    ELSE jsonb_build_object('reason', 'Nothing is overdue any more.',
+                                            'business_date', %(next_day)s::text) END
+                 AS payload
+        FROM floor_case_changes WHERE change IN ('open', 'close')
+    """, {"next_day": next_day})
+    _audit(conn, "floor_drafts", "sync_collection_cases")
+    # Round robin within each bucket: each waiting case, in id order, to the collector with the
+    # fewest open cases in the bucket, ties to the lowest id. Taking the cases one by one so
+    # walks every collector's free places (load, load + 1, ...) in (place, collector) order:
+    # the n-th waiting case of a bucket takes its n-th place.
+    conn.execute("""
+        CREATE TEMP TABLE floor_assigned ON COMMIT DROP AS
+        WITH collectors AS (
+            SELECT u.id FROM accounts_user u
+            JOIN accounts_user_groups ug ON ug.user_id = u.id
+            JOIN auth_group g ON g.id = ug.group_id
+            WHERE g.name = %(group)s AND u.is_active
+        ),
+        waiting AS (
+            SELECT id, bucket, row_number() OVER (PARTITION BY bucket ORDER BY id) AS n
+            FROM debt_collection_collectioncase
+            WHERE status = 'open' AND assigned_to_id IS NULL
+        ),
+        loads AS (
+            SELECT c.id AS collector, w.bucket, w.waiting,
+                   (SELECT count(*) FROM debt_collection_collectioncase k
+                    WHERE k.status = 'open' AND k.assigned_to_id = c.id
+                      AND k.bucket = w.bucket) AS load
+            FROM collectors c
+            CROSS JOIN (SELECT bucket, count(*) AS waiting FROM waiting GROUP BY bucket) w
+        ),
+        places AS (
+            SELECT l.collector, l.bucket,
+                   row_number() OVER (PARTITION BY l.bucket ORDER BY v.place, l.collector) AS n
+            FROM loads l CROSS JOIN LATERAL generate_series(l.load, l.load + l.waiting - 1)
+                 AS v(place)
+        ),
+        assigned AS (
+            UPDATE debt_collection_collectioncase k
+            SET assigned_to_id = p.collector, assigned_on = %(next_day)s
+            FROM waiting w JOIN places p ON p.bucket = w.bucket AND p.n = w.n
+            WHERE k.id = w.id
+            RETURNING k.id, p.collector
+        )
+        SELECT * FROM assigned
+    """, {"group": COLLECTOR_GROUP, "next_day": next_day})
+    conn.execute("DROP TABLE floor_drafts")
+    conn.execute("""
+        CREATE TEMP TABLE floor_drafts ON COMMIT DROP AS
+        SELECT 'collection_case'::text AS subject_kind, id::text AS subject_id,
+               'collection_case.assign'::text AS action,
+               jsonb_build_object('to', collector, 'from', NULL,
+                                  'reason', 'Round robin within the bucket.',
+                                  'business_date', %(next_day)s::text) AS payload
+        FROM floor_assigned
+    """, {"next_day": next_day})
+    _audit(conn, "floor_drafts", "sync_collection_cases")
+    return conn.execute("SELECT (SELECT count(*) FROM floor_case_changes) "
+                        "+ (SELECT count(*) FROM floor_assigned)").fetchone()[0]
+
+
+def floor_check_promises(conn, day, ref):
+    # What each due promise's customer paid on any of their loans from the day it was made to
+    # its date: repayments and recoveries.
+    conn.execute("""
+        CREATE TEMP TABLE floor_promises ON COMMIT DROP AS
+        SELECT p.id, p.case_id, p.amount,
+               COALESCE((SELECT sum(r.amount) FROM lending_repayment r
+                         JOIN lending_loan l ON l.id = r.loan_id
+                         JOIN lending_creditline c ON c.id = l.line_id
+                         WHERE c.customer_id = k.customer_id
+                           AND r.paid_on BETWEEN p.made_on AND p.promised_for), 0)
+               + COALESCE((SELECT sum(r.amount) FROM lending_recovery r
+                           JOIN lending_loan l ON l.id = r.loan_id
+                           JOIN lending_creditline c ON c.id = l.line_id
+                           WHERE c.customer_id = k.customer_id
+                             AND r.received_on BETWEEN p.made_on AND p.promised_for), 0)
+                 AS paid
+        FROM debt_collection_promisetopay p
+        JOIN debt_collection_collectioncase k ON k.id = p.case_id
+        WHERE p.status = 'pending' AND p.promised_for <= %(day)s
+    """, {"day": day})
+    rows = conn.execute("""
+        UPDATE debt_collection_promisetopay p
+        SET status = CASE WHEN f.paid >= f.amount THEN 'kept' ELSE 'broken' END,
+            resolved_on = %(day)s, amount_paid = f.paid
+        FROM floor_promises f WHERE p.id = f.id AND p.status = 'pending'
+    """, {"day": day}).rowcount
+    conn.execute("""
+        UPDATE debt_collection_collectioncase k SET promise_broken_on = %(day)s
+        FROM floor_promises f WHERE k.id = f.case_id AND f.paid < f.amount
+    """, {"day": day})
+    conn.execute("""
+        CREATE TEMP TABLE floor_drafts ON COMMIT DROP AS
+        SELECT 'collection_case'::text AS subject_kind, case_id::text AS subject_id,
+               'collection_case.promise_'
+                 || CASE WHEN paid >= amount THEN 'kept' ELSE 'broken' END AS action,
+               jsonb_build_object('promise', id, 'amount', amount::text, 'paid', paid::text,
+                                  'business_date', %(day)s::text) AS payload
+        FROM floor_promises
+    """, {"day": day})
+    _audit(conn, "floor_drafts", "check_promises")
+    return rows
+
+
+def floor_snapshot_vintages(conn, day, ref):
+    # The last 24 months of disbursements (operations.vintages.VINTAGE_MONTHS) by product and
+    # month; 30+ is active and 30 or more days past due, or written off.
+    return conn.execute("""
+        INSERT INTO operations_vintagesnapshot (business_date, product_id, vintage, loans,
+                                                principal, loans_30_plus, principal_30_plus)
+        SELECT %(day)s, c.product_id, date_trunc('month', l.disbursed_on)::date, count(*),
+               sum(l.principal),
+               count(*) FILTER (WHERE l.status = 'written_off'
+                                OR (l.status = 'active' AND l.days_past_due >= 30)),
+               COALESCE(sum(l.outstanding_principal)
+                        FILTER (WHERE l.status = 'written_off'
+                                OR (l.status = 'active' AND l.days_past_due >= 30)), 0)
+        FROM lending_loan l JOIN lending_creditline c ON c.id = l.line_id
+        WHERE l.disbursed_on >= (date_trunc('month', %(day)s::date)
+                                 - interval '23 months')::date
+        GROUP BY 2, 3
         ON CONFLICT DO NOTHING
     """, {"day": day}).rowcount
 

@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("lending.urls")),
     path("", include("risk.urls")),
+    path("", include("debt_collection.urls")),
 ]

@@ -1,12 +1,13 @@
-"""The platform's own tables: the business date, idempotency records (docs/architecture.md)
-and the audit chain.
+"""The platform's own tables: the business date, idempotency records (docs/architecture.md),
+the audit chain and the maker-checker's approval requests.
 
 The first two were lending's tables before the platform layer existed; they keep their table
 names, so no row moved when they did."""
 
 import pgtrigger
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class BusinessDate(models.Model):
@@ -98,3 +99,64 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"{self.subject_kind}:{self.subject_id} at #{self.last_seq}"
+
+
+class ApprovalStatus(models.TextChoices):
+    REQUESTED = "requested", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed on approval"
+
+
+class ApprovalRequest(models.Model):
+    """An officer's action held for a second officer (maker-checker, 四眼原则): what the maker
+    asked for, in words (`summary`) and as the action's inputs (`payload`, amounts as strings),
+    until a checker approves it (the action then runs) or rejects it. Written only by
+    `core.approvals`."""
+
+    kind = models.CharField(max_length=64, help_text='What would be done, e.g. "line.limit_lower".')
+    subject_kind = models.CharField(max_length=32, help_text='e.g. "line", "loan".')
+    subject_id = models.CharField(max_length=64)
+    payload = models.JSONField(help_text="The action's inputs, as the maker gave them.")
+    summary = models.TextField(help_text="What will happen on approval, in words.")
+    reason = models.TextField(help_text="The maker's reason.")
+    maker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+")
+    status = models.CharField(max_length=10, choices=ApprovalStatus.choices,
+                              default=ApprovalStatus.REQUESTED)
+    checker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(
+        blank=True, help_text="The checker's reason for a rejection, or why the action failed.")
+    business_date = models.DateField(help_text="The business date of the request.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        permissions = [("decide_approvalrequest",
+                        "Can approve or reject another officer's request")]
+        indexes = [
+            # The queue: open requests first, newest first within each status.
+            models.Index(fields=["status", "-created_at"], name="approval_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(checker=F("maker")),
+                                   name="approval_checker_not_maker"),
+            # An open request has no decision; a decided one has its checker and time.
+            models.CheckConstraint(
+                condition=Q(status=ApprovalStatus.REQUESTED, checker__isnull=True,
+                            decided_at__isnull=True)
+                | (~Q(status=ApprovalStatus.REQUESTED) & Q(checker__isnull=False,
+                                                           decided_at__isnull=False)),
+                name="approval_decided_by_checker"),
+            models.CheckConstraint(condition=~Q(status=ApprovalStatus.REJECTED)
+                                   | ~Q(decision_reason=""),
+                                   name="approval_rejection_has_reason"),
+            # One open request per action and subject: a second maker would only duplicate it.
+            models.UniqueConstraint(fields=["kind", "subject_kind", "subject_id"],
+                                    condition=Q(status=ApprovalStatus.REQUESTED),
+                                    name="one_open_approval_per_subject"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind} {self.subject_kind}:{self.subject_id}"

@@ -14,5 +14,9 @@ class LendingConfig(AppConfig):
     def ready(self):
         from core.calendar import business_date_reset_guard_register
 
+        from .approvals import approval_kinds_register
+
         # Moving the calendar under booked money would falsify every date in the book.
         business_date_reset_guard_register(_money_has_moved)
+        # The officer's actions a second officer approves above the thresholds.
+        approval_kinds_register()

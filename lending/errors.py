@@ -13,6 +13,12 @@ class QuoteRefused(LendingError):
     code = "quote_refused"
 
 
+class ExtensionRefused(LendingError):
+    """A term extension the rules do not allow, or a preview the loan has moved on from."""
+
+    code = "extension_refused"
+
+
 class InsufficientCredit(LendingError):
     code = "insufficient_credit"
 

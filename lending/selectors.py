@@ -121,7 +121,7 @@ def amounts_due_by(wanted) -> dict[tuple, Decimal]:
     amounts = {}
     for day, loan_ids in loans_by_day.items():
         for loan_id, total in (Instalment.objects
-                               .filter(loan_id__in=loan_ids, due_date__lte=day)
+                               .filter(field_in("loan_id", loan_ids), due_date__lte=day)
                                .exclude(status=InstalmentStatus.PAID)
                                .values("loan_id").annotate(total=Sum(remaining))
                                .values_list("loan_id", "total")):

@@ -5,6 +5,7 @@ refusal (a `DomainError`) is shown on the form that asked for it."""
 
 import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
@@ -179,12 +180,14 @@ def customer_loan_or_404(user, pk):
 
 def render_loan_page(request, loan, repay_form=None):
     today = business_date_today()
-    instalments = list(instalments_of(loan))
+    # The live schedule: rows a term extension superseded are history (the admin shows them).
+    instalments = [i for i in instalments_of(loan) if i.status != InstalmentStatus.SUPERSEDED]
     unpaid = [i for i in instalments if i.status != InstalmentStatus.PAID]
     due_now = amount_due_by(instalments, today)
-    next_due = next((i for i in unpaid if i.due_date > today), None)
+    next_due = _next_due(unpaid, today)
     context = {
         "loan": loan, "instalments": instalments, "today": today, "due_now": due_now,
+        "extensions": list(loan.extensions.order_by("pk")),
         "next_due": next_due, "repayments": loan.repayments.order_by("-paid_on", "-pk"),
         "daily_rate_percent": daily_rate_percent(loan.daily_rate),
         "is_active": loan.status == LoanStatus.ACTIVE,
@@ -202,6 +205,17 @@ def render_loan_page(request, loan, repay_form=None):
                 "amount": suggested, "idempotency_key": new_idempotency_key()}),
         })
     return render_page(request, "lending/loan_detail.html", context)
+
+
+def _next_due(unpaid, today):
+    """The next due date and all that falls due on it: after a term extension the carried row
+    (interest and penalty carried over) falls due with the first new instalment."""
+    later = [i for i in unpaid if i.due_date > today]
+    if not later:
+        return None
+    day = min(i.due_date for i in later)
+    return SimpleNamespace(due_date=day,
+                           remaining=sum(i.remaining for i in later if i.due_date == day))
 
 
 @login_required

@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 
 from core.admin import ViewOnlyAdmin, ViewOnlyInline
 
+from .customer_file.views import customer_file_register
 from .models import CloseChunk, CloseRun, CloseStatus, CloseStep
 from .nightly_close import CloseFailed, business_day_close
 
@@ -85,3 +86,7 @@ class CloseStepAdmin(ViewOnlyAdmin):
               "rows", "seconds", "started_at", "finished_at")
     readonly_fields = fields
     inlines = [CloseChunkInline]
+
+
+# One page per customer, /admin/customers/<user id>/ (operations/customer_file).
+customer_file_register(admin.site)

@@ -1,6 +1,9 @@
-"""What the nightly close has done: runs, their steps, and the chunks each step was split into."""
+"""What the nightly close has done (runs, their steps, the chunks each step was split into) and
+the vintages it records for the dashboards."""
 
 from django.db import models
+
+from core.money import money_field
 
 
 class CloseStatus(models.TextChoices):
@@ -89,3 +92,34 @@ class CloseChunk(models.Model):
 
     def __str__(self):
         return f"{self.step} #{self.seq}"
+
+
+class VintageSnapshot(models.Model):
+    """The loans of one product disbursed in one month (a vintage), as they stood at the close
+    of a business date: how many there were and how many are now 30 or more days past due or
+    written off, by count and by principal. Written by the close every night (`snapshot_vintages`),
+    one row per date, product and vintage, so the vintage curves (the share 30+ by month on
+    book) read a small table instead of the book's history, which the loans do not keep."""
+
+    business_date = models.DateField()
+    product = models.ForeignKey("lending.CreditProduct", on_delete=models.PROTECT,
+                                related_name="+")
+    # The first day of the month the vintage's loans were disbursed in.
+    vintage = models.DateField()
+    # Every loan of the vintage whatever its status now, and the principal lent.
+    loans = models.PositiveIntegerField()
+    principal = money_field()
+    # Active loans 30 or more days past due, and written-off loans; their outstanding principal.
+    loans_30_plus = models.PositiveIntegerField()
+    principal_30_plus = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business_date", "product", "vintage"],
+                                    name="one_vintage_snapshot_per_date_product_vintage"),
+            models.CheckConstraint(condition=models.Q(loans_30_plus__lte=models.F("loans")),
+                                   name="vintage_30_plus_within_loans"),
+        ]
+
+    def __str__(self):
+        return f"{self.business_date} {self.vintage:%Y-%m}"

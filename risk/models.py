@@ -147,6 +147,10 @@ class CreditDecision(models.Model):
             # Every application asks whether an earlier decision's cooling-off still stands.
             models.Index(fields=["customer", "product", "reapply_on"],
                          name="decisions_cooling_off"),
+            # The dashboards' monthly approval rate and grade mix read the last year from the
+            # index alone (operations/dashboards/queries.py).
+            models.Index(fields=["business_date", "outcome", "grade"],
+                         name="decisions_by_business_date"),
         ]
         constraints = [
             models.CheckConstraint(

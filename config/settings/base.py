@@ -378,3 +378,16 @@ PRIVATE_URL_NAMES = ["admin:", "oauth2_provider:", "login", "logout", "signup", 
 SMS_BACKEND = os.environ.get("SMS_BACKEND") or None
 # The header's unread count.
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.context_processors.notices")
+
+# Maker-checker (core.approvals, lending/approvals.py): an officer's action above these is only
+# requested by its maker and takes effect when a second officer approves it. A limit change of
+# more than LIMIT_CHANGE_SHARE of the old limit or more than LIMIT_CHANGE_AMOUNT; a term
+# extension of more than EXTENSION_MONTHS months; a penalty waiver above WAIVER_AMOUNT; a write-off
+# by hand of more principal than WRITE_OFF_AMOUNT. Amounts and shares are decimal strings.
+MAKER_CHECKER = {
+    "LIMIT_CHANGE_SHARE": os.environ.get("MAKER_CHECKER_LIMIT_CHANGE_SHARE", "0.30"),
+    "LIMIT_CHANGE_AMOUNT": os.environ.get("MAKER_CHECKER_LIMIT_CHANGE_AMOUNT", "20000"),
+    "EXTENSION_MONTHS": int(os.environ.get("MAKER_CHECKER_EXTENSION_MONTHS", "6")),
+    "WAIVER_AMOUNT": os.environ.get("MAKER_CHECKER_WAIVER_AMOUNT", "500"),
+    "WRITE_OFF_AMOUNT": os.environ.get("MAKER_CHECKER_WRITE_OFF_AMOUNT", "10000"),
+}

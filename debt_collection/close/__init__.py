@@ -6,11 +6,13 @@ nightly close"). The order numbers leave room between steps:
   500 send_dunning_notices                                       (notices.py)
   600 write_off                                                  (write_off.py)
   650 snapshot_buckets                                           (overdue.py)
+  660 sync_collection_cases, 670 check_promises                  (cases.py)
 
 The delinquency rules and the tables they change are lending's; these steps decide when they
 run, through lending's services. Importing a module registers its steps."""
 
 from . import (
+    cases,  # noqa: F401
     freezes,  # noqa: F401
     notices,  # noqa: F401
     overdue,  # noqa: F401

@@ -8,6 +8,7 @@ from core.admin import reason_field
 from core.audit import actor_user
 
 from ..models import CreditProduct
+from ..models.products import MAX_EXTENSION_MONTHS
 from ..services import credit_product_create, credit_product_update
 from ..services.products import PRODUCT_EDITABLE, PRODUCT_FIELDS
 
@@ -37,6 +38,18 @@ class ShortJSONField(forms.JSONField):
 class ProductForm(forms.ModelForm):
     """A new product's terms. The model's validators (run by the form, as by the services)
     refuse out-of-bounds values with an error by the field."""
+
+    # Optional in the form (left empty: the product's current value, 12 for a new one), so a
+    # form from before the setting existed still submits.
+    max_extension_months = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_EXTENSION_MONTHS,
+        help_text=CreditProduct._meta.get_field("max_extension_months").help_text)
+
+    def clean_max_extension_months(self):
+        value = self.cleaned_data["max_extension_months"]
+        if value is None:
+            return self.instance.max_extension_months
+        return value
 
     class Meta:
         model = CreditProduct

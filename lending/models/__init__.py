@@ -1,8 +1,17 @@
 """Lending's models, one module per subdomain (docs/architecture.md)."""
 
+from .extensions import LoanExtension
 from .ledger import AccountKind, JournalEntry, LedgerAccount, Posting
 from .lines import CreditLine, CreditLineStatus, LimitChange, RateChange
-from .loans import Instalment, InstalmentStatus, Loan, LoanFunding, LoanStatus, Repayment
+from .loans import (
+    Instalment,
+    InstalmentStatus,
+    Loan,
+    LoanFunding,
+    LoanStatus,
+    PenaltyWaiver,
+    Repayment,
+)
 from .products import CreditProduct, ProductKind, RepaymentMethod
 
 __all__ = [
@@ -16,8 +25,10 @@ __all__ = [
     "LedgerAccount",
     "LimitChange",
     "Loan",
+    "LoanExtension",
     "LoanFunding",
     "LoanStatus",
+    "PenaltyWaiver",
     "Posting",
     "ProductKind",
     "RateChange",

@@ -45,7 +45,10 @@ class CreditLine(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        permissions = [("lower_limit_creditline", "Can lower a credit line's limit")]
+        permissions = [("lower_limit_creditline", "Can lower a credit line's limit"),
+                       ("raise_limit_creditline", "Can raise a credit line's limit"),
+                       ("freeze_creditline", "Can freeze and unfreeze a credit line"),
+                       ("lift_cap_creditline", "Can lift an officer's cap on a credit line")]
         indexes = [
             # The close's cure: lines the overdue rule froze, few among many.
             models.Index(fields=["customer"], name="line_frozen_by_overdue",

@@ -40,6 +40,9 @@ class Loan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        permissions = [("extend_term_loan", "Can extend a loan's term"),
+                       ("waive_penalty_loan", "Can waive penalty interest"),
+                       ("write_off_loan", "Can write off a loan by hand")]
         indexes = [
             models.Index(fields=["status", "disbursed_on"]),
             # The close's delinquent loans: a small slice of a large book, found and cut into
@@ -96,6 +99,10 @@ class InstalmentStatus(models.TextChoices):
     PENDING = "pending", "Not yet due"
     OVERDUE = "overdue", "Overdue"
     PAID = "paid", "Paid"
+    # Replaced by a term extension's new schedule: its amounts due were lowered to what had
+    # been paid (what was owed moved to the new schedule), the figures as they stood are kept
+    # on the extension (lending/models/extensions.py).
+    SUPERSEDED = "superseded", "Replaced by a new schedule"
 
 
 class Instalment(models.Model):
@@ -122,6 +129,17 @@ class Instalment(models.Model):
     status = models.CharField(max_length=10, choices=InstalmentStatus.choices,
                               default=InstalmentStatus.PENDING)
     paid_on = models.DateField(null=True, blank=True)
+    # Interest and penalty an extension carried over from the schedule it replaced: owed
+    # already (a payment settles it before anything of the new schedule) and falling due on
+    # this row's due date, the new schedule's first. Its interest is booked as receivable
+    # already, so `interest_accrued` is set and the close books nothing for it.
+    carried = models.BooleanField(default=False)
+    # The extension whose new schedule holds this row (None: the loan's original schedule),
+    # and the one that replaced it (set with status "superseded").
+    extension = models.ForeignKey("LoanExtension", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="instalments")
+    superseded_by = models.ForeignKey("LoanExtension", on_delete=models.PROTECT, null=True,
+                                      blank=True, related_name="superseded_instalments")
 
     class Meta:
         ordering = ["loan_id", "seq"]
@@ -145,6 +163,11 @@ class Instalment(models.Model):
                             fee_paid__gte=0, fee_paid__lte=F("fee_due"),
                             penalty_paid__gte=0, penalty_paid__lte=F("penalty_due")),
                 name="instalment_paid_within_due",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="superseded", superseded_by__isnull=False)
+                           | (~Q(status="superseded") & Q(superseded_by__isnull=True))),
+                name="instalment_superseded_by_an_extension",
             ),
         ]
 
@@ -258,3 +281,27 @@ class Recovery(models.Model):
 
     def __str__(self):
         return f"Recovery {self.pk} of {self.amount} on {self.loan}"
+
+
+class PenaltyWaiver(models.Model):
+    """Penalty interest an officer waived (减免罚息): lowered on the loan's overdue instalments,
+    oldest first (`by_instalment`: seq -> amount), and reversed from penalty receivable."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="penalty_waivers")
+    business_date = models.DateField()
+    amount = money_field()
+    by_instalment = models.JSONField(default=dict)
+    reason = models.TextField()
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0),
+                                              name="penalty_waiver_positive")]
+        triggers = [pgtrigger.ReadOnly(name="penalty_waiver_append_only"),
+                    pgtrigger.Protect(name="penalty_waiver_no_delete",
+                                      operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"Penalty waiver of {self.amount} on {self.loan}"

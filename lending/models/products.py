@@ -21,6 +21,8 @@ from core.money import money_field, rate_field
 APR_CEILING = Decimal("36.00")
 # Cash-loan terms offered, in months: a whole number from 1 to this.
 MAX_TERM_MONTHS = 60
+# A term extension (展期) adds at most this many months, whatever the product says.
+MAX_EXTENSION_MONTHS = MAX_TERM_MONTHS
 # Days after a due date before an instalment is overdue.
 MAX_GRACE_DAYS = 30
 # Penalty interest (罚息) per day on overdue amounts: 0.1 % a day is 36.5 % a year, the APR
@@ -152,6 +154,10 @@ class CreditProduct(models.Model):
                                   validators=[validate_apr_cap],
                                   help_text=f"Largest APR in percent (IRR method), above 0 and "
                                             f"at most {APR_CEILING}.")
+    max_extension_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(MAX_EXTENSION_MONTHS)],
+        help_text=f"Most months an officer may add to a loan's term in one extension (1 to "
+                  f"{MAX_EXTENSION_MONTHS}); the new term stays within the longest allowed term.")
     max_partner_share = rate_field(default="0.70", validators=[
         MinValueValidator(Decimal("0")), MaxValueValidator(MAX_PARTNER_SHARE)])
     is_active = models.BooleanField(default=True)
@@ -176,6 +182,10 @@ class CreditProduct(models.Model):
             models.CheckConstraint(
                 condition=Q(write_off_days__gte=1, write_off_days__lte=MAX_WRITE_OFF_DAYS),
                 name="product_write_off_days_in_range"),
+            models.CheckConstraint(
+                condition=Q(max_extension_months__gte=1,
+                            max_extension_months__lte=MAX_EXTENSION_MONTHS),
+                name="product_max_extension_months_in_range"),
         ]
 
     def __str__(self):

@@ -3,7 +3,13 @@
 Oldest due first; within an instalment penalty, then interest, then fees, then principal.
 Whatever is left pays the current period's interest to date and then future principal, from
 the last instalment backwards (the term shortens). Interest of the periods not yet due is
-recomputed on the principal that remains, so an early payoff costs interest to the day only."""
+recomputed on the principal that remains, so an early payoff costs interest to the day only.
+
+A row a term extension `carried` over (interest and penalty of the schedule it replaced, no
+principal) is owed already: a payment settles it first, like anything due, even before its due
+date; it is never a period of the schedule, so it is not re-priced.
+
+The states are the loan's live schedule: rows a term extension superseded are not passed in."""
 
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -31,6 +37,7 @@ class InstalmentState:
     penalty_paid: Decimal = ZERO
     interest_settled_to: date | None = None
     interest_accrued: bool = False
+    carried: bool = False
 
     @property
     def principal_left(self):
@@ -62,8 +69,8 @@ def _split_due_now(states, today):
 
     The first not-yet-due instalment is the current period even when it is settled already
     (early repayments can bring a period's interest and principal to zero)."""
-    due = [s for s in states if s.due_date <= today and s.remaining > 0]
-    future = [s for s in states if s.due_date > today]
+    due = [s for s in states if (s.due_date <= today or s.carried) and s.remaining > 0]
+    future = [s for s in states if s.due_date > today and not s.carried]
     return due, future
 
 

@@ -117,12 +117,15 @@ def _principal_parts(method, principal, term_months, daily_rate):
     raise QuoteRefused(f"Unknown repayment method {method!r}.")
 
 
-def build_schedule(principal, term_months, daily_rate, method, start):
+def build_schedule(principal, term_months, daily_rate, method, start, dates=None):
+    """The instalments of `principal` over `term_months` from `start`. `dates`: the due dates,
+    when they are not monthly from `start` (a term extension keeps the loan's own due days,
+    anchored to its disbursement, from a period start that may be a clamped month's end)."""
     parts = _principal_parts(method, principal, term_months, daily_rate)
     outstanding = principal
     previous = start
     rows = []
-    for k, due in enumerate(due_dates(start, term_months), start=1):
+    for k, due in enumerate(dates or due_dates(start, term_months), start=1):
         days = (due - previous).days
         interest = period_interest(outstanding, daily_rate, days)
         if k == term_months:

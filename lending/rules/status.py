@@ -18,11 +18,15 @@ LOAN_TRANSITIONS = {
     LoanStatus.WRITTEN_OFF: set(),
 }
 INSTALMENT_TRANSITIONS = {
-    InstalmentStatus.PENDING: {InstalmentStatus.OVERDUE, InstalmentStatus.PAID},
-    InstalmentStatus.OVERDUE: {InstalmentStatus.PAID},
+    InstalmentStatus.PENDING: {InstalmentStatus.OVERDUE, InstalmentStatus.PAID,
+                               InstalmentStatus.SUPERSEDED},
+    InstalmentStatus.OVERDUE: {InstalmentStatus.PAID, InstalmentStatus.SUPERSEDED},
     # Paying a period early settles its interest to date; a later payment that re-prices the
-    # interest of a period not yet over can make it owe again.
-    InstalmentStatus.PAID: {InstalmentStatus.PENDING},
+    # interest of a period not yet over can make it owe again. A term extension supersedes the
+    # periods not yet due, even one paid ahead.
+    InstalmentStatus.PAID: {InstalmentStatus.PENDING, InstalmentStatus.SUPERSEDED},
+    # For good: the extension's new schedule took over what it owed.
+    InstalmentStatus.SUPERSEDED: set(),
 }
 
 

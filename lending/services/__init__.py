@@ -9,6 +9,7 @@ from .batch import (
     loans_repay_many,
 )
 from .delinquency import instalments_mark_overdue, loans_days_past_due_set
+from .extension import loan_extension_quote, loan_term_extend
 from .ledger import chart_of_accounts_ensure
 from .line_reviews import LineTermsChange, lines_terms_change
 from .lines import (
@@ -24,6 +25,7 @@ from .origination import loan_originate
 from .penalty import loans_penalty_accrue
 from .products import credit_product_create, credit_product_update, partner_bank_create
 from .repayment import loan_payoff_amount, loan_repay
+from .waiver import loan_penalty_waive
 from .write_off import loan_write_off, loans_write_off
 
 __all__ = [
@@ -47,7 +49,10 @@ __all__ = [
     "LineTermsChange",
     "lines_terms_change",
     "loan_originate",
+    "loan_extension_quote",
     "loan_payoff_amount",
+    "loan_penalty_waive",
+    "loan_term_extend",
     "loan_repay",
     "loan_write_off",
     "loans_days_past_due_set",

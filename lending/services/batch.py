@@ -398,6 +398,7 @@ def _instalment_rows(loans, today, *, whole):
              .exclude(due_date__lte=today, status=InstalmentStatus.PAID,
                       principal_paid=F("principal_due"), interest_paid=F("interest_due"),
                       fee_paid=F("fee_due"), penalty_paid=F("penalty_due"))
+             .exclude(status=InstalmentStatus.SUPERSEDED)
              .order_by("loan_id", "seq").values_list(*_InstalmentRow.__slots__))
     for values in query:
         rows[values[1]].append(_InstalmentRow(*values))
@@ -408,7 +409,8 @@ def _instalment_rows(loans, today, *, whole):
 def _unpaid_later(loan_ids, today) -> set[int]:
     """The loans with an instalment due after today that is not paid."""
     return set(Instalment.objects.filter(field_in("loan_id", loan_ids), due_date__gt=today)
-               .exclude(status=InstalmentStatus.PAID).order_by()
+               .exclude(status__in=[InstalmentStatus.PAID, InstalmentStatus.SUPERSEDED])
+               .order_by()
                .values_list("loan_id", flat=True).distinct())
 
 

@@ -1,8 +1,13 @@
 """Opening credit lines, changing their limits and their status; each change is audited on the
-line's chain (docs/architecture.md, "The audit trail")."""
+line's chain (docs/architecture.md, "The audit trail"), and the customer is told in plain words
+when an officer changes their limit or freezes or unfreezes their line (a notice, e-mailed
+after commit)."""
 
+from django.conf import settings
 from django.db import transaction
 
+from accounts.models import NoticeKind
+from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_user, audit_event_append
 from core.calendar import business_date_today
 from core.money import CENT, to_decimal, to_money, to_rate
@@ -39,7 +44,13 @@ def line_limit_lower(*, line_id: int, new_limit, reason: str, officer=None,
 
     An officer's cut also caps the line (`officer_cap`) at the new limit: no acceptance,
     re-application or automatic raise takes the limit above it until an officer lifts the cap
-    (`credit_line_cap_lift`). A rule's cut caps nothing; a cap already set stays."""
+    (`credit_line_cap_lift`). A rule's cut caps nothing; a cap already set stays. The customer
+    is told of an officer's cut.
+
+    `actor` is who is audited when it is not the officer: the second officer who approved the
+    cut (maker-checker, lending/approvals.py). Joins the caller's transaction for that reason:
+    an approval records its decision and runs the cut in one transaction, under the lock of the
+    request; the line is locked and its limit re-checked here either way."""
     actor = actor or actor_user(officer)
     new_limit = to_decimal(new_limit, what="new limit")
     if new_limit < 0 or new_limit != new_limit.quantize(CENT):
@@ -48,8 +59,9 @@ def line_limit_lower(*, line_id: int, new_limit, reason: str, officer=None,
     reason = (reason or "").strip()
     if not reason:
         raise LendingError("A reason is required to lower a limit.")
-    with transaction.atomic(durable=True):
-        line = CreditLine.objects.select_for_update(of=("self",)).get(pk=line_id)
+    with transaction.atomic():
+        line = (CreditLine.objects.select_for_update(of=("self",)).select_related("product")
+                .get(pk=line_id))
         if new_limit >= line.credit_limit:
             raise LendingError(f"The new limit must be below the current limit "
                                f"{line.credit_limit}.")
@@ -64,6 +76,8 @@ def line_limit_lower(*, line_id: int, new_limit, reason: str, officer=None,
         line.save(update_fields=[*fields, "updated_at"])
         _limit_change_audit(actor, change, action="line.limit_lower",
                             extra={"officer_cap": line.officer_cap})
+        if officer is not None:
+            _limit_change_notice(line, change)
     return change
 
 
@@ -87,8 +101,14 @@ def line_limit_raise(*, line_id: int, new_limit, reason: str, actor, officer=Non
     line's audit trail (`line.limit_raise_capped`), so a cap never gives way silently and a
     raise is never silently lost. The caller sees the limit granted on the line it gets back.
 
+    An `officer`'s raise is the officer's decision, so it is refused rather than cut down: on a
+    closed line, when it does not raise, when it passes the product's largest amount, or
+    above the officer's cap (the officer lifts the cap first, `credit_line_cap_lift`). The
+    customer is told of it.
+
     Joins the caller's transaction when there is one (accepting a credit offer marks the
-    decision accepted in the same transaction); the line is locked either way."""
+    decision accepted in the same transaction, an approval its decision); the line is locked
+    and re-checked either way."""
     new_limit = to_money(new_limit, what="new limit")
     rate = None if daily_rate is None else to_decimal(daily_rate, what="daily rate")
     reason = (reason or "").strip()
@@ -97,6 +117,8 @@ def line_limit_raise(*, line_id: int, new_limit, reason: str, actor, officer=Non
     with transaction.atomic():
         line = (CreditLine.objects.select_for_update(of=("self",)).select_related("product")
                 .get(pk=line_id))
+        if officer is not None:
+            _officer_raise_check(line, new_limit)
         fields = []
         if rate is not None and rate != line.daily_rate:
             product = line.product
@@ -124,6 +146,8 @@ def line_limit_raise(*, line_id: int, new_limit, reason: str, actor, officer=Non
             _limit_change_audit(actor, change, action="line.limit_raise", daily_rate=rate,
                                 extra={"asked": new_limit, "officer_cap": cap} if capped
                                 else None)
+            if officer is not None:
+                _limit_change_notice(line, change)
         else:
             if capped:
                 audit_event_append(actor=actor, action="line.limit_raise_capped",
@@ -137,6 +161,43 @@ def line_limit_raise(*, line_id: int, new_limit, reason: str, actor, officer=Non
                                    subject_id=line.pk, payload={"daily_rate": rate,
                                                                 "reason": reason})
     return line
+
+
+def _officer_raise_check(line, new_limit):
+    """What an officer's raise must respect, on the locked line."""
+    if line.status == CreditLineStatus.CLOSED:
+        raise LendingError("The line is closed: its limit cannot be raised.")
+    if new_limit <= line.credit_limit:
+        raise LendingError(f"The new limit must be above the current limit {line.credit_limit}.")
+    if new_limit > line.product.max_amount:
+        raise LendingError(f"The new limit may not pass the product's largest amount "
+                           f"{line.product.max_amount}.")
+    if line.officer_cap is not None and new_limit > line.officer_cap:
+        raise LendingError(f"An officer's cap holds this line at {line.officer_cap}: lift the "
+                           f"cap first, then raise the limit.")
+
+
+def _limit_change_notice(line, change):
+    """Tell the customer their new limit, and what it means for borrowing."""
+    currency = settings.CURRENCY
+    lower = change.new_limit < change.old_limit
+    body = (f"The limit of your {line.product.name} line is now {change.new_limit} {currency} "
+            f"(it was {change.old_limit} {currency}). ")
+    if line.outstanding_principal > change.new_limit:
+        body += ("You owe more than the new limit, so you cannot borrow again until you have "
+                 "repaid below it. ")
+    else:
+        body += f"You can borrow up to {line.available} {currency} now. "
+    body += (f"Loans you have taken already are unchanged. Questions: contact "
+             f"{settings.SUPPORT_CONTACT}.")
+    _line_notice(line, key=f"line:{line.pk}:limit:{change.pk}",
+                 subject=f"Your credit limit is {'lower' if lower else 'higher'}", body=body)
+
+
+def _line_notice(line, *, key, subject, body):
+    notices_create_many([NoticeDraft(customer_id=line.customer_id, kind=NoticeKind.ACCOUNT,
+                                     key=key, subject=subject, body=body,
+                                     business_date=business_date_today())])
 
 
 def credit_line_cap_lift(*, line_id: int, reason: str, actor) -> CreditLine:
@@ -161,14 +222,17 @@ def credit_line_cap_lift(*, line_id: int, reason: str, actor) -> CreditLine:
     return line
 
 
-def _line_status_change(*, line_id, new_status, reason, actor, action, frozen_by=""):
+def _line_status_change(*, line_id, new_status, reason, actor, action, frozen_by="",
+                        notice=None):
     """Move a line to `new_status`. A frozen line records who froze it (`frozen_by`) and why;
-    any other status clears both (a database check holds that)."""
+    any other status clears both (a database check holds that). `notice(line)`, when given,
+    says what to tell the customer of the change: (subject, body)."""
     reason = (reason or "").strip()
     if not reason:
         raise LendingError("A reason is required to change a line's status.")
     with transaction.atomic(durable=True):
-        line = CreditLine.objects.select_for_update(of=("self",)).get(pk=line_id)
+        line = (CreditLine.objects.select_for_update(of=("self",)).select_related("product")
+                .get(pk=line_id))
         old_status, old_frozen_by = line.status, line.frozen_by
         transition_check(LINE_TRANSITIONS, old_status, new_status, what="credit line")
         # Staying put is no change, except that an officer's freeze takes over a freeze by the
@@ -184,25 +248,46 @@ def _line_status_change(*, line_id, new_status, reason, actor, action, frozen_by
         if frozen_by or old_frozen_by:
             payload["frozen_by"] = frozen_by
             payload["was_frozen_by"] = old_frozen_by
-        audit_event_append(actor=actor, action=action, subject_kind="line", subject_id=line.pk,
-                           payload=payload)
+        event = audit_event_append(actor=actor, action=action, subject_kind="line",
+                                   subject_id=line.pk, payload=payload)
+        if notice is not None:
+            subject, body = notice(line)
+            _line_notice(line, key=f"line:{line.pk}:status:{event.seq}", subject=subject,
+                         body=body)
     return line
 
 
 def credit_line_freeze(*, line_id, reason, actor) -> CreditLine:
     """An officer's freeze: no draws or purchases on the line until an officer unfreezes it.
     It holds whatever the customer pays (the overdue rule's freezes are
-    `lending.services.freezes`'), and takes over a freeze the overdue rule made."""
+    `lending.services.freezes`'), and takes over a freeze the overdue rule made. The customer
+    is told."""
     return _line_status_change(line_id=line_id, new_status=CreditLineStatus.FROZEN,
                                reason=reason, actor=actor, action="line.freeze",
-                               frozen_by=FreezeSource.OFFICER)
+                               frozen_by=FreezeSource.OFFICER, notice=_frozen_notice)
 
 
 def credit_line_unfreeze(*, line_id, reason, actor) -> CreditLine:
-    """Lift a freeze, whoever made it. (A line the overdue rule froze is frozen again by the
-    next close while the customer is still overdue.)"""
+    """An officer lifts a freeze, whoever made it; the customer is told. (A line the overdue
+    rule froze is frozen again by the next close while the customer is still overdue.)"""
     return _line_status_change(line_id=line_id, new_status=CreditLineStatus.ACTIVE,
-                               reason=reason, actor=actor, action="line.unfreeze")
+                               reason=reason, actor=actor, action="line.unfreeze",
+                               notice=_unfrozen_notice)
+
+
+def _frozen_notice(line):
+    name = line.product.name
+    return (f"Your {name} line is frozen",
+            f"We have frozen your {name} line: you cannot borrow or make purchases with it "
+            f"until we lift the freeze. Loans you have taken already run on, and their "
+            f"payments are due as before. Questions: contact {settings.SUPPORT_CONTACT}.")
+
+
+def _unfrozen_notice(line):
+    name = line.product.name
+    return (f"Your {name} line is open again",
+            f"We have lifted the freeze on your {name} line: you can borrow and make "
+            f"purchases with it as before.")
 
 
 def credit_line_close(*, line_id, reason, actor) -> CreditLine:

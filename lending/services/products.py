@@ -16,11 +16,12 @@ from .ledger import chart_of_accounts_ensure
 PRODUCT_FIELDS = (
     "code", "name", "kind", "min_daily_rate", "max_daily_rate", "penalty_daily_rate",
     "allowed_terms", "repayment_methods", "grace_days", "min_amount", "max_amount", "apr_cap",
-    "max_partner_share", "is_active",
+    "max_partner_share", "max_extension_months", "is_active",
 )
 PRODUCT_EDITABLE = (
     "name", "min_daily_rate", "max_daily_rate", "penalty_daily_rate", "allowed_terms",
-    "repayment_methods", "grace_days", "apr_cap", "max_partner_share", "is_active",
+    "repayment_methods", "grace_days", "apr_cap", "max_partner_share", "max_extension_months",
+    "is_active",
 )
 
 
@@ -39,14 +40,16 @@ def partner_bank_create(*, code: str, name: str, funding_share, actor) -> Partne
 def credit_product_create(*, code, name, kind, min_daily_rate, max_daily_rate,
                           penalty_daily_rate, allowed_terms, repayment_methods, grace_days,
                           min_amount, max_amount, apr_cap, max_partner_share, actor,
-                          is_active=True) -> CreditProduct:
-    """A product; `is_active` says whether customers may apply for it."""
+                          is_active=True, max_extension_months=12) -> CreditProduct:
+    """A product; `is_active` says whether customers may apply for it, `max_extension_months`
+    how many months an officer may add to a loan's term at once."""
     given = {"min_daily_rate": min_daily_rate, "max_daily_rate": max_daily_rate,
              "penalty_daily_rate": penalty_daily_rate, "allowed_terms": allowed_terms,
              "repayment_methods": repayment_methods, "min_amount": min_amount,
              "max_amount": max_amount, "apr_cap": apr_cap, "max_partner_share": max_partner_share}
     product = CreditProduct(code=code, name=name, kind=kind, grace_days=grace_days,
-                            is_active=is_active, **_product_values(given))
+                            max_extension_months=max_extension_months, is_active=is_active,
+                            **_product_values(given))
     product.full_clean()
     with transaction.atomic():
         product.save()

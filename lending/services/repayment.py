@@ -40,7 +40,8 @@ def instalment_state(instalment) -> InstalmentState:
 
 def loan_payoff_amount(loan, today=None):
     """What settles the loan on the business date: due amounts, interest to date, principal."""
-    states = [instalment_state(i) for i in loan.instalments.order_by("seq")]
+    states = [instalment_state(i) for i in loan.instalments.exclude(
+        status=InstalmentStatus.SUPERSEDED).order_by("seq")]
     return payoff_amount(states, today or business_date_today(), loan.daily_rate)
 
 
@@ -162,8 +163,9 @@ def loan_repay(*, loan_id, amount, idempotency_key, scope) -> Repayment | Recove
             return recovery
         if loan.status != LoanStatus.ACTIVE:
             raise LoanNotRepayable("This loan is already settled.")
+        # The live schedule: rows a term extension superseded owe nothing and are history.
         instalments = list(Instalment.objects.select_for_update().filter(loan=loan)
-                           .order_by("seq"))
+                           .exclude(status=InstalmentStatus.SUPERSEDED).order_by("seq"))
         fundings = list(LoanFunding.objects.select_for_update(of=("self",))
                         .select_related("partner_bank").filter(loan=loan).order_by("pk"))
         today = business_date_today()

@@ -112,7 +112,10 @@ def loans_write_off(*, day, first_id=None, last_id=None) -> int:
 def loan_write_off(*, loan_id, reason, actor, officer=None) -> WriteOff:
     """An officer writes one active loan off, whatever its days past due (the same booking as
     the close's). `actor` is who is audited; the officer recorded on the write-off is `officer`,
-    or the user `actor` names. A loan already written off returns its write-off unchanged."""
+    or the user `actor` names. A loan already written off returns its write-off unchanged.
+
+    Joins the caller's transaction (`atomic()`, not durable): a maker-checker approval
+    (lending/approvals.py) records its decision in the same transaction as the write-off."""
     reason = (reason or "").strip()
     if not reason:
         raise LendingError("A reason is required to write a loan off.")
@@ -122,7 +125,7 @@ def loan_write_off(*, loan_id, reason, actor, officer=None) -> WriteOff:
         officer_id = int(actor.id)
     else:
         officer_id = None
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         row = (Loan.objects.select_for_update(of=("self",)).filter(pk=loan_id)
                .values_list("status", "outstanding_principal", "days_past_due").first())
         if row is None:

@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 
 from core.batch import field_in
 from lending.models import CreditLine, Instalment, LimitChange, Loan, Repayment
@@ -188,10 +189,16 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
             .values_list("loan__line__customer_id", "total")):
         outstanding[index[customer_id]] -= float(repaid)
 
+    # An instalment an extension replaced (lending's "superseded") counts as it stood: one that
+    # fell due before the extension was due, and if it was unpaid, it was late until the
+    # extension settled it; one not yet due then never fell due.
+    instalments = (Instalment.objects.filter(field_in("loan__line__customer_id", ids))
+                   .exclude(status="superseded", due_date__gte=F("superseded_by__business_date"))
+                   .annotate(settled_on=Coalesce("paid_on", "superseded_by__business_date")))
     due = np.zeros(n)
     on_time = np.zeros(n)
     for customer_id, count_due, count_on_time in (
-            Instalment.objects.filter(field_in("loan__line__customer_id", ids), due_date__lte=as_of)
+            instalments.filter(due_date__lte=as_of)
             .values("loan__line__customer_id")
             .annotate(due=Count("pk"), on_time=Count("pk", filter=Q(paid_on__lte=F("due_date"))))
             .values_list("loan__line__customer_id", "due", "on_time")):
@@ -199,10 +206,12 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
         on_time[index[customer_id]] = count_on_time
 
     late = list(
-        Instalment.objects.filter(field_in("loan__line__customer_id", ids), due_date__lt=as_of)
-        .filter(Q(paid_on__isnull=True) | Q(paid_on__gt=F("due_date")))
-        .exclude(paid_on__lte=add_months_anchored(as_of, -LOOKBACK_MONTHS))
-        .values_list("loan__line__customer_id", "due_date", "paid_on"))
+        instalments.filter(due_date__lt=as_of)
+        .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=F("due_date")))
+        # Not `exclude`: on an expression that may be NULL it would drop the unpaid rows too.
+        .filter(Q(settled_on__isnull=True)
+                | Q(settled_on__gt=add_months_anchored(as_of, -LOOKBACK_MONTHS)))
+        .values_list("loan__line__customer_id", "due_date", "settled_on"))
     return {
         "customer_id": user_ids,
         "first_opened_on": first_opened,

@@ -318,10 +318,12 @@ def test_a_link_used_twice_or_sent_twice_makes_one_account(client):
     assert User.objects.count() == 1
 
 
+# Named ids: a signed token holds the time it was made, and parallel test workers (pytest-xdist)
+# must collect the same test names.
 @pytest.mark.parametrize("token", [
     "nonsense",
     signing.dumps("lin.wei@example.com", salt="another.purpose"),
-])
+], ids=["nonsense", "signed-for-another-purpose"])
 def test_a_forged_link_makes_nothing(client, token):
     page = client.get(reverse("signup-confirm", args=[token]))
     assert page.status_code == 200

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import (
+    AUDITOR,
     COLLECTOR,
     RISK_MANAGER,
     RISK_OFFICER,
@@ -57,8 +58,12 @@ def test_no_role_may_add_change_or_delete_anything():
     """Staff change state only through actions that call the services, never through forms;
     the exceptions are the block list, whose admin adds and lifts entries through its
     services, income verification (added through its service), and lifting a login lockout."""
-    actions = {"lower_limit_creditline", "promote_modelversion", "add_blocklistentry",
-               "delete_blocklistentry", "add_incomeverification", "delete_accessattempt"}
+    actions = {"lower_limit_creditline", "raise_limit_creditline", "freeze_creditline",
+               "lift_cap_creditline", "extend_term_loan", "waive_penalty_loan", "write_off_loan",
+               "decide_approvalrequest", "work_collectioncase", "assign_collectioncase",
+               "decide_hardshiprequest", "view_unmasked_identity", "promote_modelversion",
+               "add_blocklistentry", "delete_blocklistentry", "add_incomeverification",
+               "delete_accessattempt"}
     for role in ROLE_PERMISSIONS:
         granted = {codename for _app, codename in codenames(Group.objects.get(name=role))}
         assert all(c.startswith("view_") or c in actions for c in granted), role
@@ -120,3 +125,31 @@ def test_a_customer_cannot_sign_in_to_the_admin():
                              {"username": customer.username, "password": "correct-horse-battery"})
     assert response.status_code == 200
     assert response.context["form"].errors
+
+
+OUR_APPS = ("core", "accounts", "lending", "risk", "debt_collection", "operations")
+
+
+def test_the_auditor_reads_every_table_of_ours_and_changes_nothing():
+    views = set(Permission.objects.filter(content_type__app_label__in=OUR_APPS,
+                                          codename__startswith="view_")
+                .values_list("content_type__app_label", "codename"))
+    # The chain heads are the audit trail's bookkeeping, read through its events.
+    views.discard(("core", "view_auditchainhead"))
+    granted = codenames(Group.objects.get(name=AUDITOR))
+    assert views <= granted
+    assert {codename for _app, codename in granted} <= {c for _a, c in views} | {
+        "view_unmasked_identity"}
+
+
+def test_migrate_makes_the_roles():
+    """The roles come from migrate's post_migrate signal, on every database (not only from the
+    test suite's own set-up)."""
+    import gc
+
+    from django.core.management.sql import emit_post_migrate_signal
+
+    Group.objects.all().delete()
+    gc.collect()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_PERMISSIONS)

@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 
 from core import close as close_registry
 from core.calendar import business_date_today
-from lending.models import JournalEntry, Posting
+from lending.models import JournalEntry, LedgerAccount, Posting
 from lending.services import loan_originate, loan_repay
 from operations.models import CloseChunk, CloseRun, CloseStatus, CloseStep
 from operations.nightly_close import CloseFailed, business_day_close, close_chunk_run
@@ -168,8 +168,8 @@ def test_recorded_seconds_include_the_deferred_ledger_checks(bank):
     def books_an_unbalanced_entry(day, first_id, last_id):
         entry = JournalEntry.objects.create(kind="penalty_accrual", business_date=day,
                                             loan_id=first_id)
-        Posting.objects.create(entry=entry, account_id=1, loan_id=first_id,
-                               amount=Decimal("1.00"))
+        Posting.objects.create(entry=entry, account=LedgerAccount.objects.first(),
+                               loan_id=first_id, amount=Decimal("1.00"))
         return 1
 
     close_registry._registry["accrue_penalty"] = dataclasses.replace(

@@ -2,16 +2,26 @@
 a champion trained on it, demo customers decided by it, loans aged by the nightly close."""
 
 import io
+from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import ROLE_PERMISSIONS
 from core.audit import audit_trail_of
 from core.calendar import business_date_today
-from core.models import AuditEvent
-from lending.models import CreditLine, Loan
+from core.models import ApprovalRequest, ApprovalStatus, AuditEvent
+from debt_collection.models import (
+    CaseStatus,
+    CollectionCase,
+    CollectionContact,
+    HardshipRequest,
+    PromiseToPay,
+)
+from lending.models import CreditLine, Loan, PenaltyWaiver
 from lending.selectors import ledger_principal_of, unbalanced_entry_ids
 from risk.models import CreditDecision, ModelPromotion, ModelStatus, ModelVersion
 from risk.selectors import products_open_for_application
@@ -21,7 +31,7 @@ from risk.selectors import products_open_for_application
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def test_seed_demo_decides_every_demo_customer_with_a_trained_champion():
+def test_seed_demo_decides_every_demo_customer_with_a_trained_champion(client):
     out = io.StringIO()
     call_command("seed_demo", population=300, stdout=out)
 
@@ -58,6 +68,43 @@ def test_seed_demo_decides_every_demo_customer_with_a_trained_champion():
         assert audit_trail_of("loan", loan.pk).first().action == "loan.originate"
     assert audit_trail_of("customer", demo.pk).first().action == "decision.make"
     assert AuditEvent.objects.filter(subject_kind="close", action="close.run").exists()
+
+    # The back office at work while the demo aged (operations/demo_back_office.py).
+    staff = User.objects.filter(is_staff=True, is_superuser=False)
+    assert set(staff.values_list("groups__name", flat=True)) == set(ROLE_PERMISSIONS)
+    for login in ["senior / senior-pass-2026", "collections / collections-pass-2026",
+                  "auditor / auditor-pass-2026"]:
+        assert login in out.getvalue()
+    # The close gave every open case to one of the two collectors, never to a manager.
+    cases = CollectionCase.objects.filter(status=CaseStatus.OPEN)
+    assert set(cases.values_list("assigned_to__username", flat=True)) == {"collector",
+                                                                          "collector2"}
+    assert Counter(CollectionContact.objects.values_list("outcome", flat=True)).keys() == {
+        "no_answer", "promised"}
+    # Every other promise kept (the customer paid it the day before its date), the rest
+    # broken by the close; at most the newest still pending.
+    promises = Counter(PromiseToPay.objects.values_list("status", flat=True))
+    assert promises["kept"] >= 1 and promises["broken"] >= 1
+    assert abs(promises["kept"] - promises["broken"]) <= 1 + promises["pending"]
+    assert sorted(HardshipRequest.objects.values_list("status", flat=True)) == [
+        "approved", "rejected", "submitted"]
+    assert HardshipRequest.objects.values("customer").distinct().count() == 3
+    approved = HardshipRequest.objects.get(status="approved")
+    assert approved.extension.extra_months == 3 and approved.customer.username == "demo"
+    waiver = PenaltyWaiver.objects.get()
+    assert Decimal("0") < waiver.amount <= Decimal("300.00")
+    # The officer's limit cut waits for a senior officer; the line still has its old limit.
+    pending = ApprovalRequest.objects.get(status=ApprovalStatus.REQUESTED)
+    assert (pending.kind, pending.maker.username) == ("line.limit_lower", "officer")
+    line = CreditLine.objects.get(pk=pending.subject_id)
+    assert line.credit_limit == Decimal(pending.payload["old_limit"]) > Decimal(
+        pending.payload["new_limit"])
+    # Every chart on the admin index has data: the risk manager sees the risk, collections
+    # and model dashboards, the collections manager theirs with the book by bucket.
+    for username, charts in [("riskmanager", 8), ("collections", 4)]:
+        client.force_login(User.objects.get(username=username))
+        index = client.get("/admin/").content.decode()
+        assert "No data yet" not in index and index.count("<svg") >= charts, username
 
     again = io.StringIO()
     call_command("seed_demo", stdout=again)

@@ -3,7 +3,9 @@
 First a simulated population lives a year on the platform (`simulate_population`), so that an
 A-card and a B-card can be trained on that history and promoted; then the demo customers apply
 and are decided by the A-card champion through the real decision service, accept, borrow and
-repay, aged by the nightly close, which rescores their lines with the B-card every night."""
+repay, aged by the nightly close, which rescores their lines with the B-card every night. The
+staff work those days too (`operations.demo_back_office`): collections, hardship requests, a
+waiver and a limit cut waiting for a second officer."""
 
 import io
 import random
@@ -17,7 +19,14 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.identity import id_number_make
 from accounts.models import CustomerProfile, Housing, User
-from accounts.roles import COLLECTOR, RISK_MANAGER, RISK_OFFICER
+from accounts.roles import (
+    AUDITOR,
+    COLLECTIONS_MANAGER,
+    COLLECTOR,
+    RISK_MANAGER,
+    RISK_OFFICER,
+    SENIOR_OFFICER,
+)
 from core.audit import actor_system
 from core.calendar import business_date_reset, business_date_today
 from core.idempotency import scope_of_user
@@ -25,17 +34,24 @@ from lending import services
 from lending.models import Loan, LoanStatus, ProductKind, RepaymentMethod
 from lending.rules.schedule import add_months_anchored
 from lending.selectors import amount_due_on
+from operations.demo_back_office import BackOffice
 from operations.nightly_close import business_day_close
 from risk.models import DecisionOutcome
 from risk.services.decisions import credit_decide, credit_offer_accept
 
 CUSTOMER_PASSWORD = "demo-pass-2026"
 SEEDING = actor_system("seed_demo")
+# One login per staff role (README, "Demo logins"); two collectors, so that the close's round
+# robin shares the cases out. All exist before the aging nights, whose closes assign the cases.
 STAFF = [  # username, role, password
     ("admin", None, "admin-pass-2026"),
     ("officer", RISK_OFFICER, "officer-pass-2026"),
+    ("senior", SENIOR_OFFICER, "senior-pass-2026"),
     ("collector", COLLECTOR, "collector-pass-2026"),
+    ("collector2", COLLECTOR, "collector-pass-2026"),
+    ("collections", COLLECTIONS_MANAGER, "collections-pass-2026"),
     ("riskmanager", RISK_MANAGER, "manager-pass-2026"),
+    ("auditor", AUDITOR, "auditor-pass-2026"),
 ]
 DAYS_OF_HISTORY = 150
 SIMULATED_MONTHS = 12
@@ -75,9 +91,9 @@ class Command(BaseCommand):
                                      funding_share="0.70", actor=SEEDING)
         services.partner_bank_create(code="jnbank", name="Jiangnan Demo Rural Bank",
                                      funding_share="0.50", actor=SEEDING)
-        for username, role, password in STAFF:
-            account_services.staff_user_create(username=username, password=password, role=role,
-                                               superuser=role is None)
+        staff = {username: account_services.staff_user_create(
+                     username=username, password=password, role=role, superuser=role is None)
+                 for username, role, password in STAFF}
 
         plans = []
         for n, habit in enumerate(HABITS):
@@ -92,7 +108,7 @@ class Command(BaseCommand):
                               "payoff_after": rng.randrange(20, 40)})
         if not any(plan["user"].username == "demo" for plan in plans):
             raise CommandError("The demo champion declined the customer `demo`.")
-        self.age(plans, rng)
+        self.age(plans, rng, BackOffice(staff=staff, plans=plans))
 
     def train_champion(self, population):
         """A year of a simulated population's borrowing, then an A-card trained on it and
@@ -151,8 +167,10 @@ class Command(BaseCommand):
                 return number
         raise CommandError(f"No identity number of 330106 born {birth_date} is free.")
 
-    def age(self, plans, rng):
-        """Live DAYS_OF_HISTORY business days: draw, repay as each habit says, close each night."""
+    def age(self, plans, rng, back_office):
+        """Live DAYS_OF_HISTORY business days: draw, repay as each habit says, let the staff
+        work (collections, hardship requests, a waiver), close each night; then the requests
+        left waiting for the staff."""
         for day in range(DAYS_OF_HISTORY):
             today = business_date_today()
             for plan in plans:
@@ -171,7 +189,9 @@ class Command(BaseCommand):
                 if loan.status != LoanStatus.ACTIVE:
                     continue
                 self.follow_habit(plan, loan, day, today)
+            back_office.work_day(day, today)
             business_day_close()
+        back_office.finish()
 
     def follow_habit(self, plan, loan, day, today):
         if plan["habit"] == "pays_off" and day - plan["borrow_on_day"] == plan["payoff_after"]:
