@@ -15,6 +15,8 @@ ones real staff would leave."""
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from django.conf import settings
+
 from core.approvals import approval_request
 from core.audit import actor_user
 from core.idempotency import scope_of_user
@@ -130,7 +132,8 @@ class BackOffice:
             collection_contact_log(
                 case_id=case.pk, collector=collector, channel=ContactChannel.PHONE,
                 outcome=ContactOutcome.PROMISED,
-                note=f"Reached the customer; will pay {amount} within {PROMISE_DAYS} days.")
+                note=(f"Reached the customer; will pay {amount:.2f} {settings.CURRENCY} "
+                      f"within {PROMISE_DAYS} days."))
             promise = promise_to_pay_make(case_id=case.pk, collector=collector, amount=amount,
                                           promised_for=today + timedelta(days=PROMISE_DAYS))
             if self.promises % 2 == 0:
