@@ -1,7 +1,7 @@
 """How long does each dashboard on the admin index take on the benchmark book?
 
     .venv/bin/python benchmarks/dashboards.py [--database-url postgres://.../bench_close_run] \
-        [--history-days 730] [--decisions N] [--repeat 5] [--decision-index]
+        [--history-days 730] [--decisions N] [--repeat 5]
 
 Runs against the copy the close benchmark leaves closed (`benchmarks/close.py --keep`, database
 `bench_close_run`): its loans, its collection cases and the one night of snapshots its close
@@ -19,9 +19,8 @@ so first the script adds what is missing, set-based and only once (a rerun adds 
 
 Then each dashboard, exactly as the admin index builds it (the queries, the SVG, the template
 with its tables), `--repeat` times; printed: one line per dashboard with the median and the
-target, under a second. `--decision-index` first creates the index on the decisions' business
-date that the approvals' monthly read wants (proposed for risk's migrations; the script says
-whether it is there), so the two can be compared on the same book.
+target, under a second. The monthly approvals read the decisions through their business-date
+index (risk's migration 0007); the script says whether the book has it.
 """
 
 import argparse
@@ -43,7 +42,6 @@ BOOK_TABLES = [("loans", "lending_loan"), ("decisions", "risk_creditdecision"),
                ("bucket snapshots", "debt_collection_bucketsnapshot"),
                ("vintage snapshots", "operations_vintagesnapshot"),
                ("score distributions", "risk_scoredistribution")]
-DECISION_INDEX = "bench_decisions_by_business_date"
 
 
 def say(text=""):
@@ -209,8 +207,6 @@ def main():
     parser.add_argument("--decisions", type=int, default=None,
                         help="credit decisions the book should hold (default: one a customer)")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--decision-index", action="store_true",
-                        help="create the proposed index on the decisions' business date first")
     args = parser.parse_args()
 
     say(f"Load average at start: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -218,13 +214,6 @@ def main():
     from core.calendar import business_date_today
 
     history_add(args.history_days, args.decisions)
-    if args.decision_index:
-        started = time.perf_counter()
-        sql(f"CREATE INDEX IF NOT EXISTS {DECISION_INDEX} ON risk_creditdecision "
-            "(business_date, outcome, grade)")
-        sql("VACUUM ANALYZE risk_creditdecision")
-        say(f"Index on the decisions' business date made in "
-            f"{time.perf_counter() - started:.1f} s")
     indexed = scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 'risk_creditdecision' "
                      "AND indexdef LIKE %(pattern)s", {"pattern": "%(business_date%"})
     counts = [(label, scalar(f"SELECT count(*) FROM {table}")) for label, table in BOOK_TABLES]

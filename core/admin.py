@@ -13,7 +13,13 @@ from django.contrib.admin import helpers
 from django.db.models import Case, Value, When
 from django.template.response import TemplateResponse
 
-from .approvals import DECIDE_PERMISSION, approval_approve, approval_reject, approval_request
+from .approvals import (
+    DECIDE_PERMISSION,
+    approval_approve,
+    approval_kind_labels,
+    approval_reject,
+    approval_request,
+)
 from .errors import DomainError
 from .models import (
     ApprovalRequest,
@@ -161,6 +167,21 @@ class RejectForm(forms.Form):
     reason = reason_field(kept_with="the rejection, and shown to the maker")
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The kinds of action, by the labels their apps registered them with."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return list(approval_kind_labels().items())
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(kind=self.value())
+        return queryset
+
+
 class RequestedByFilter(admin.SimpleListFilter):
     title = "requested by"
     parameter_name = "maker"
@@ -183,24 +204,28 @@ class ApprovalRequestAdmin(ActionWithFormMixin, ViewOnlyAdmin):
     own among them; "Approve…" and "Reject…" need `core.decide_approvalrequest`, and the
     service refuses a checker who is the maker or who may not take the action themselves."""
 
-    list_display = ("id", "created_at", "status", "kind", "subject", "summary", "maker",
-                    "checker", "decided_at")
-    list_display_links = ("id", "created_at")
-    list_filter = ("status", "kind", RequestedByFilter)
+    # Few and narrow columns: the summary says what and on which subject, the page the rest.
+    list_display = ("id", "requested_on", "status", "summary", "maker", "checker")
+    list_display_links = ("id", "requested_on")
+    list_filter = ("status", KindFilter, RequestedByFilter)
     list_select_related = ("maker", "checker")
     search_fields = ("=subject_id", "maker__username")
     search_help_text = "Exact subject id, or the maker's username"
     ordering = (Case(When(status=ApprovalStatus.REQUESTED, then=Value(0)),
                      default=Value(1)).asc(), "-created_at")
-    fields = ("kind", "subject_kind", "subject_id", "summary", "payload", "reason", "maker",
-              "business_date", "created_at", "status", "checker", "decided_at",
+    fields = ("kind_label", "subject_kind", "subject_id", "summary", "payload", "reason",
+              "maker", "business_date", "created_at", "status", "checker", "decided_at",
               "decision_reason")
     readonly_fields = fields
     actions = ["approve", "reject"]
 
-    @admin.display(description="Subject")
-    def subject(self, obj):
-        return f"{obj.subject_kind} {obj.subject_id}"
+    @admin.display(description="Requested", ordering="created_at")
+    def requested_on(self, obj):
+        return obj.business_date.isoformat()
+
+    @admin.display(description="Kind")
+    def kind_label(self, obj):
+        return approval_kind_labels().get(obj.kind, obj.kind)
 
     def has_decide_permission(self, request):
         return request.user.has_perm(DECIDE_PERMISSION)

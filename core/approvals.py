@@ -42,12 +42,14 @@ class ApprovalKind:
     """An action that can wait for a second officer. `perform(payload, *, maker, checker)` runs
     the service (joining the caller's transaction) and raises a `DomainError` when the state no
     longer allows it; `describe(payload)` says in words what it will do, for a request that
-    comes without a summary."""
+    comes without a summary; `label` names the kind in the back office ("Lower a line's
+    limit"), the name itself when none is given."""
 
     name: str
     permission: str
     perform: Callable
     describe: Callable | None = None
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,17 @@ class ApprovalNeeded:
 _KINDS: dict[str, ApprovalKind] = {}
 
 
-def approval_kind(name, *, permission, perform, describe=None) -> ApprovalKind:
+def approval_kind(name, *, permission, perform, describe=None, label="") -> ApprovalKind:
     """Register (or register again, as a reloaded app does) the kind `name`."""
-    kind = ApprovalKind(name=name, permission=permission, perform=perform, describe=describe)
+    kind = ApprovalKind(name=name, permission=permission, perform=perform, describe=describe,
+                        label=label or name)
     _KINDS[name] = kind
     return kind
+
+
+def approval_kind_labels() -> dict[str, str]:
+    """Every registered kind's name and label, in the order of the labels."""
+    return dict(sorted(((k.name, k.label) for k in _KINDS.values()), key=lambda kv: kv[1]))
 
 
 def approval_kind_get(name) -> ApprovalKind:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -31,6 +31,7 @@ from .models import (
     CollectionContact,
     ContactChannel,
     ContactOutcome,
+    PromiseStatus,
     PromiseToPay,
 )
 from .selectors import bucket_priority
@@ -126,8 +127,8 @@ class PromiseInline(ViewOnlyInline):
 
 class CustomerIdentityMixin:
     """The customer's name, phone and identity number, masked unless the viewer may see them
-    whole. Columns and fields name `phone` and `id_number`; each request gets the masked or the
-    whole method in their place."""
+    whole. Columns and fields name `phone`, `id_number` and `customer_and_phone`; each request
+    gets the masked or the whole method in their place."""
 
     @admin.display(description="Customer name")
     def customer_name(self, obj):
@@ -151,11 +152,25 @@ class CustomerIdentityMixin:
     def id_number_masked(self, obj):
         return mask_tail(self.id_number(obj))
 
+    @admin.display(description="Customer")
+    def customer_and_phone(self, obj):
+        return self._name_over(obj, self.phone(obj))
+
+    @admin.display(description="Customer")
+    def customer_and_phone_masked(self, obj):
+        return self._name_over(obj, self.phone_masked(obj))
+
+    def _name_over(self, obj, phone):
+        """The customer's name (their username before they applied), the phone under it."""
+        name = self.customer_name(obj) or obj.customer.get_username()
+        return format_html("{}<br><small>{}</small>", name, phone) if phone else name
+
     @staticmethod
     def _for(request, names):
         if identity_visible(request.user):
             return tuple(names)
-        swap = {"phone": "phone_masked", "id_number": "id_number_masked"}
+        swap = {"phone": "phone_masked", "id_number": "id_number_masked",
+                "customer_and_phone": "customer_and_phone_masked"}
         return tuple(swap.get(name, name) for name in names)
 
 
@@ -164,9 +179,10 @@ class CollectionCaseAdmin(CustomerIdentityMixin, ActionWithFormMixin, ViewOnlyAd
     """Cases are opened, updated and closed by the nightly close; people only log contacts,
     take promises and reassign, through the actions."""
 
-    list_display = ("id", "customer_name", "phone", "bucket", "days_past_due", "amount_overdue",
-                    "promise_broken", "assigned_to", "opened_on", "status")
-    list_display_links = ("id", "customer_name")
+    # What a collector works the queue by, in narrow columns beside the sidebar and filter.
+    # (The first column links to the case.)
+    list_display = ("customer_and_phone", "bucket_code", "days_late", "overdue", "promise",
+                    "collector")
     list_select_related = ("customer__profile", "assigned_to")
     search_fields = ("customer__username", "customer__profile__full_name")
     search_help_text = "Customer's username or name"
@@ -179,7 +195,9 @@ class CollectionCaseAdmin(CustomerIdentityMixin, ActionWithFormMixin, ViewOnlyAd
 
     def get_queryset(self, request):
         # Annotated before ordering: the order is by the annotation.
-        cases = (self.model._default_manager.annotate(priority=bucket_priority())
+        pending = PromiseToPay.objects.filter(case=OuterRef("pk"), status=PromiseStatus.PENDING)
+        cases = (self.model._default_manager
+                 .annotate(priority=bucket_priority(), promise_pending=Exists(pending))
                  .order_by(*self.get_ordering(request)))
         if _sees_only_own(request.user):
             cases = cases.filter(assigned_to=request.user)
@@ -203,9 +221,28 @@ class CollectionCaseAdmin(CustomerIdentityMixin, ActionWithFormMixin, ViewOnlyAd
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
 
-    @admin.display(description="Promise broken", boolean=True)
-    def promise_broken(self, obj):
-        return obj.promise_broken_on is not None
+    @admin.display(description="Bucket", ordering="priority")
+    def bucket_code(self, obj):
+        return obj.bucket
+
+    @admin.display(description="Days late", ordering="days_past_due")
+    def days_late(self, obj):
+        return obj.days_past_due
+
+    @admin.display(description="Overdue", ordering="amount_overdue")
+    def overdue(self, obj):
+        return obj.amount_overdue
+
+    @admin.display(description="Promise")
+    def promise(self, obj):
+        """A promise broken (until a new one is taken), or one waiting for its date."""
+        if obj.promise_broken_on:
+            return "Broken"
+        return "Pending" if obj.promise_pending else ""
+
+    @admin.display(description="Collector", ordering="assigned_to__username")
+    def collector(self, obj):
+        return obj.assigned_to or ""
 
     @admin.display(description="The customer's late loans")
     def overdue_loans(self, obj):

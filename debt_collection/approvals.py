@@ -44,4 +44,5 @@ def _approve(payload, *, maker, checker):
 
 
 def approval_kinds_register():
-    approval_kind(HARDSHIP_APPROVE, permission=PERMISSION, perform=_approve)
+    approval_kind(HARDSHIP_APPROVE, permission=PERMISSION, perform=_approve,
+                  label="Approve a hardship request")

@@ -191,9 +191,12 @@ def _write_off(payload, *, maker, checker):
 def approval_kinds_register():
     """Called once from LendingConfig.ready."""
     approval_kind(LINE_LIMIT_LOWER, permission="lending.lower_limit_creditline",
-                  perform=_limit_lower)
+                  perform=_limit_lower, label="Lower a line's limit")
     approval_kind(LINE_LIMIT_RAISE, permission="lending.raise_limit_creditline",
-                  perform=_limit_raise)
-    approval_kind(LOAN_EXTEND, permission="lending.extend_term_loan", perform=_extend)
-    approval_kind(LOAN_PENALTY_WAIVE, permission="lending.waive_penalty_loan", perform=_waive)
-    approval_kind(LOAN_WRITE_OFF, permission="lending.write_off_loan", perform=_write_off)
+                  perform=_limit_raise, label="Raise a line's limit")
+    approval_kind(LOAN_EXTEND, permission="lending.extend_term_loan", perform=_extend,
+                  label="Extend a loan's term")
+    approval_kind(LOAN_PENALTY_WAIVE, permission="lending.waive_penalty_loan", perform=_waive,
+                  label="Waive a loan's penalty")
+    approval_kind(LOAN_WRITE_OFF, permission="lending.write_off_loan", perform=_write_off,
+                  label="Write off a loan")

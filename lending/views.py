@@ -5,6 +5,7 @@ refusal (a `DomainError`) is shown on the form that asked for it."""
 
 import uuid
 from decimal import Decimal
+from itertools import count
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -182,6 +183,7 @@ def render_loan_page(request, loan, repay_form=None):
     today = business_date_today()
     # The live schedule: rows a term extension superseded are history (the admin shows them).
     instalments = [i for i in instalments_of(loan) if i.status != InstalmentStatus.SUPERSEDED]
+    _number(instalments)
     unpaid = [i for i in instalments if i.status != InstalmentStatus.PAID]
     due_now = amount_due_by(instalments, today)
     next_due = _next_due(unpaid, today)
@@ -205,6 +207,15 @@ def render_loan_page(request, loan, repay_form=None):
                 "amount": suggested, "idempotency_key": new_idempotency_key()}),
         })
     return render_page(request, "lending/loan_detail.html", context)
+
+
+def _number(instalments):
+    """Number the rows shown 1, 2, 3...: their `seq` goes on after the rows an extension
+    superseded, which the page hides. The carried row (what the extension carried over) is no
+    instalment of its own and gets no number."""
+    numbers = count(1)
+    for instalment in instalments:
+        instalment.number = None if instalment.carried else next(numbers)
 
 
 def _next_due(unpaid, today):

@@ -5,15 +5,21 @@ The audit trail keeps one chain per subject; a customer's history is spread over
 subjects: the customer (credit decisions, income verification), each credit line and loan (a
 loan's chain also holds its hardship requests), the collection case and the maker-checker's
 approval requests on the lines and loans. `customer_subjects` names them, `timeline_page` reads
-their events newest first as a reader may see them, `subjects_verify` recomputes their chains."""
+their events newest first as a reader may see them, `subjects_verify` recomputes their chains.
+
+Events keep ids and choice codes (a customer's own actions name their actor "user 1224", a case
+assignment names collectors by id, a hardship request its reason's code); the timeline shows
+usernames, looked up in one query per page, and the choices' labels."""
 
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Q
 
+from accounts.models import User
 from core.audit import AuditBreak, audit_chain_verify
-from core.models import AuditEvent
+from core.models import ActorKind, AuditEvent
+from debt_collection.models import ContactOutcome, HardshipReason
 
 # Events shown per page of the timeline.
 PAGE_SIZE = 50
@@ -67,6 +73,13 @@ ACTION_WORDS = {
     "approval.approve": "Approved by a second officer",
     "approval.reject": "Rejected by a second officer",
     "approval.fail": "Approved, but could no longer be done",
+}
+# Actions whose payload's "from" and "to" are users' ids (a case's collector before and after).
+USER_CHANGES = {"collection_case.assign"}
+# Payload values kept as choice codes, shown by their labels: (action, key) -> choices.
+CHOICE_LABELS = {
+    ("hardship.submit", "reason"): HardshipReason,
+    ("collection_case.contact", "outcome"): ContactOutcome,
 }
 SUBJECT_WORDS = {"customer": "Customer", "line": "Line", "loan": "Loan",
                  "collection_case": "Case", "approval": "Approval request"}
@@ -129,22 +142,63 @@ def _events_of(user, subjects):
 
 def timeline_page(user, subjects, page_number=1):
     """One page (`PAGE_SIZE` events, newest first) of the events on `subjects` that `user`
-    may read; a Django `Page` of `TimelineEntry`. Two queries: the count and the page."""
+    may read; a Django `Page` of `TimelineEntry`. Three queries: the count, the page and the
+    usernames of the users its events name."""
     events = (_events_of(user, subjects_visible(user, subjects))
               .order_by("-created_at", "-pk")
-              .only("pk", "created_at", "actor_label", "actor_id", "action", "subject_kind",
-                    "subject_id", "payload"))
+              .only("pk", "created_at", "actor_kind", "actor_label", "actor_id", "action",
+                    "subject_kind", "subject_id", "payload"))
     page = Paginator(events, PAGE_SIZE).get_page(page_number)
-    page.object_list = [_entry(event) for event in page.object_list]
+    events = list(page.object_list)
+    names = _usernames(events)
+    page.object_list = [_entry(event, names) for event in events]
     return page
 
 
-def _entry(event) -> TimelineEntry:
-    payload = event.payload if isinstance(event.payload, dict) else {}
-    return TimelineEntry(event_id=event.pk, when=event.created_at,
-                         who=event.actor_label or event.actor_id, what=action_words(event.action),
+def _user_ids(event):
+    """The ids of the users an event names: its actor, and a case assignment's collectors."""
+    if event.actor_kind == ActorKind.USER:
+        yield event.actor_id
+    if event.action in USER_CHANGES and isinstance(event.payload, dict):
+        yield from (event.payload.get(key) for key in ("from", "to"))
+
+
+def _usernames(events) -> dict[str, str]:
+    """Username by user id (as a string) of every user the events name: one query."""
+    ids = {int(i) for event in events for i in _user_ids(event) if str(i or "").isdigit()}
+    if not ids:
+        return {}
+    return {str(pk): name
+            for pk, name in User.objects.filter(pk__in=ids).values_list("pk", "username")}
+
+
+def _entry(event, names) -> TimelineEntry:
+    payload = _labelled(event.action, event.payload if isinstance(event.payload, dict) else {})
+    who = event.actor_label or event.actor_id
+    if event.actor_kind == ActorKind.USER:
+        who = names.get(event.actor_id, who)
+    if event.action in USER_CHANGES:
+        payload.update({key: _user_name(payload.get(key), names) for key in ("from", "to")
+                        if key in payload})
+    return TimelineEntry(event_id=event.pk, when=event.created_at, who=who,
+                         what=action_words(event.action),
                          subject=Subject(event.subject_kind, event.subject_id),
                          detail=_detail(payload), why=_why(payload))
+
+
+def _user_name(user_id, names) -> str:
+    if user_id is None:
+        return "nobody"
+    return names.get(str(user_id), f"user {user_id}")
+
+
+def _labelled(action, payload) -> dict:
+    """A copy of `payload` with its choice codes replaced by their labels."""
+    payload = dict(payload)
+    for (of_action, key), choices in CHOICE_LABELS.items():
+        if of_action == action and payload.get(key) in choices.values:
+            payload[key] = choices(payload[key]).label
+    return payload
 
 
 def action_words(action: str) -> str:
@@ -159,7 +213,7 @@ def _detail(payload) -> str:
     if "from" in payload and "to" in payload:
         parts.append(f"{payload['from']} → {payload['to']}")
     for key, label in (("outcome", "outcome"), ("grade", "grade"), ("amount", "amount"),
-                       ("summary", ""),
+                       ("summary", ""), ("months_asked", "months asked"),
                        ("principal", "principal"), ("credit_limit", "limit"),
                        ("extra_months", "extra months"), ("days_past_due", "days past due")):
         if payload.get(key) not in (None, ""):

@@ -10,12 +10,15 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
 
+import core.approvals
 from accounts.models import Notice
 from accounts.services import staff_user_create
 from core.approvals import (
     ApprovalRefused,
     approval_approve,
+    approval_kind,
     approval_kind_get,
+    approval_kind_labels,
     approval_reject,
     approval_request,
 )
@@ -143,6 +146,18 @@ def test_a_request_needs_a_reason_a_known_kind_and_a_maker_who_may_act(line, mak
     with pytest.raises(ApprovalRefused, match="No action of kind"):
         approval_kind_get("line.vanish")
     assert not ApprovalRequest.objects.exists()
+
+
+def test_each_kind_has_a_label_for_the_back_office(monkeypatch):
+    monkeypatch.setattr("core.approvals._KINDS", dict(core.approvals._KINDS))
+    approval_kind("test.unlabelled", permission="core.view_approvalrequest",
+                  perform=lambda payload, *, maker, checker: None)
+    labels = approval_kind_labels()
+    assert (labels[LINE_LIMIT_LOWER], labels["hardship.approve"]) == (
+        "Lower a line's limit", "Approve a hardship request")
+    # A kind registered without a label is shown by its name.
+    assert labels["test.unlabelled"] == "test.unlabelled"
+    assert list(labels.values()) == sorted(labels.values())
 
 
 # Deciding --------------------------------------------------------------------------------------

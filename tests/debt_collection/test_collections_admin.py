@@ -4,6 +4,7 @@ and the actions calling the services.
 The case of tests/debt_collection/conftest.py: 918.64 overdue on Mar 4, assigned to Alice;
 the customer's phone is 13812345678 and identity number 11010519491231002X."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -82,6 +83,25 @@ def test_a_manager_sees_every_open_case_in_priority_order_unmasked(world):
     assert "13812345678" in page.content.decode()
     assert "11010519491231002X" in client.get(case_page(case)).content.decode()
     assert listed(client.get(CASES, {"queue": "closed"})) == []
+
+
+def test_the_queue_shows_what_a_collector_works_by_in_short_columns(world):
+    case, other, _alice, bob = world
+    # Bob's customer broke a promise; Alice's customer has one pending.
+    CollectionCase.objects.filter(pk=other.pk).update(promise_broken_on=date(2026, 3, 3))
+    PromiseToPay.objects.create(case=case, amount=D("500.00"), promised_for=date(2026, 3, 6),
+                                made_by=bob, made_on=date(2026, 3, 4))
+    page = signed_in(make_manager("mona")).get(CASES)
+    headers = [str(h["text"]) for h in page.context["result_headers"]]
+    assert headers[1:] == ["Customer", "Bucket", "Days late", "Overdue", "Promise", "Collector"]
+    table = re.search(r"<tbody>(.*?)</tbody>", page.content.decode(), re.S).group(1)
+    rows = [[re.sub(r"<[^>]+>", " ", cell).split()
+             for cell in re.findall(r"<t[dh] class=\"field-[^>]*>(.*?)</t[dh]>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    # Bob's M2 case first (the later bucket), then Alice's; the name over the phone number.
+    assert rows == [
+        [[other.customer.username], ["M2"], ["40"], ["2000.00"], ["Broken"], ["bob"]],
+        [["Wang", "Fang", "13812345678"], ["M1"], ["4"], ["918.64"], ["Pending"], ["alice"]]]
 
 
 def test_staff_without_collections_permissions_see_nothing(world):

@@ -8,6 +8,7 @@ starts on Feb 15 with 2 unpaid periods + 2 extra = 4 instalments due Mar 15 (28 
 Apr 15 (31), May 15 (30), Jun 15 (31): a new term of 1 + 4 = 5 months. The APRs are checked
 against numpy_financial.irr on the hand-computed flows, not against the code's own."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -58,6 +59,11 @@ def originate(line, method, principal="1200", term=3, key="loan"):
 
 def pay(loan, amount, key):
     return loan_repay(loan_id=loan.pk, amount=str(amount), idempotency_key=key, scope="test")
+
+
+def row_labels(html):
+    """The first cell of each row of the customer's schedule."""
+    return re.findall(r'<td class="lead-1">([^<]*)</td>', html)
 
 
 def live_rows(loan):
@@ -412,6 +418,8 @@ def test_the_customer_sees_the_new_schedule_and_when_the_term_was_extended(line,
     # superseded rows are history, kept in the back office.
     assert [i.seq for i in page.context["instalments"]] == [4, 5, 6, 7]
     assert "Carried over" in text and "Replaced by a new schedule" not in text
+    # The rows are numbered as shown; the carried row has no number.
+    assert row_labels(text) == ["Carried over", "#1", "#2", "#3"]
     # Next due on Mar 15: the carried 18.60 and the first new instalment's 1200 x 0.0005 x 28
     # = 16.80, together 35.40.
     assert (page.context["next_due"].due_date, page.context["next_due"].remaining) == (
@@ -467,3 +475,12 @@ def test_an_early_repayment_in_the_current_period_is_not_charged_twice(line, off
         (date(2026, 4, 15), date(2026, 5, 15), D("235.20"), D("3.53"))]
     # Paying off on Mar 5 costs interest from Mar 1 only: 705.60 x 0.0005 x 4 = 1.41.
     assert loan_payoff_amount(loan) == D("707.01")
+
+
+def test_the_customers_schedule_is_numbered_1_to_n_after_an_extension(line, officer, client):
+    # Instalment 1 paid, 2 and 3 superseded (hidden), 4-7 the new ones: shown as #1 to #5.
+    loan, _quote, _extension = extend_after_one_payment(line, officer, "equal_principal",
+                                                        "418.60")
+    client.force_login(line.customer)
+    assert row_labels(client.get(f"/loans/{loan.pk}/").content.decode()) == [
+        "#1", "#2", "#3", "#4", "#5"]

@@ -2,6 +2,7 @@
 unfreeze, lift the cap), each allowed or refused by its own permission, and the approvals queue
 that a limit change above the maker-checker thresholds goes through."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -250,6 +251,27 @@ def test_the_queue_shows_pending_requests_first_to_whoever_may_view_it(line):
     viewer, _user = staff("viewer", "core.view_approvalrequest")
     assert offered(viewer, APPROVALS) == set()
     assert maker_client.get(APPROVALS).status_code == 403
+
+
+def test_the_queue_names_kinds_in_words_and_filters_by_them(line):
+    maker_client, _maker = officer("maker", "lower_limit_creditline", "raise_limit_creditline")
+    run(maker_client, "lower_limit", line, new_limit="1000", reason="Fraud ring")
+    approver_client, _approver = checker()
+    page = approver_client.get(APPROVALS)
+    headers = [str(h["text"]).lower() for h in page.context["result_headers"]]
+    assert headers[1:] == ["id", "requested", "status", "summary", "maker", "checker"]
+    changelist = page.context["cl"]
+    kinds = {c["display"]: c["query_string"]
+             for c in changelist.filter_specs[1].choices(changelist)}
+    # Every kind lending and collections registered, by its label, never by its code.
+    assert {"Lower a line's limit", "Raise a line's limit", "Extend a loan's term",
+            "Waive a loan's penalty", "Write off a loan", "Approve a hardship request"} < set(kinds)
+    # The code is in the filter's links, not in the page's text.
+    assert "line.limit_lower" not in re.sub(r"<[^>]+>", " ", page.content.decode())
+    lowered = approver_client.get(APPROVALS + kinds["Lower a line's limit"])
+    assert len(lowered.context["cl"].result_list) == 1
+    raised = approver_client.get(APPROVALS + kinds["Raise a line's limit"])
+    assert len(raised.context["cl"].result_list) == 0
 
 
 def test_the_maker_is_refused_and_a_second_officer_approves_through_the_admin(line):

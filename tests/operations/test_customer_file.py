@@ -22,12 +22,16 @@ from django.urls import reverse
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_user
+from core.idempotency import scope_of_user
 from core.models import ApprovalRequest, AuditEvent
+from debt_collection.models import CollectionCase
+from debt_collection.services import collection_case_reassign
 from debt_collection.services.hardship import hardship_request_submit
-from lending.services import line_limit_lower, loan_originate
+from lending.services import line_limit_lower, loan_originate, loan_repay
 from lending.services.extension import loan_term_extend
 from operations.nightly_close import business_days_advance
 from risk.models import CreditDecision
+from tests.debt_collection.staff import make_collector, make_manager
 from tests.factories import CreditLineFactory, ProfileFactory, UserFactory, set_business_date
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +156,30 @@ def test_the_timeline_is_newest_first_with_who_what_and_why(customer):
     assert {"Loan drawn", "Line frozen", "Collection case opened"} <= whats
     # The decision made above went straight into the table, without its audit event.
     assert "Credit decision" not in whats
+
+
+def test_the_timeline_names_users_and_labels_choices(customer):
+    user, loan = customer["user"], customer["loan"]
+    case = CollectionCase.objects.get(customer=user)
+    collector = make_collector("collector-chen")
+    collection_case_reassign(case_id=case.pk, to_user=collector, manager=make_manager("mgr-zhou"),
+                             reason="Speaks the customer's dialect")
+    # The customer's own repayment: its event names the actor by id only ("user <id>").
+    loan_repay(loan_id=loan.pk, amount="100", idempotency_key="own",
+               scope=scope_of_user(user.pk))
+    hardship_request_submit(customer=user, loan_id=loan.pk, kind="extension", months_asked=3,
+                            reason="unemployment", situation="Lost my job in February.")
+    response = page_of(staff(*OFFICER), user)
+    entries = {e.what: e for e in response.context["timeline"]}
+    assert entries["Repayment"].who == user.username
+    assert AuditEvent.objects.get(action="loan.repay").actor_label == f"user {user.pk}"
+    assigned = entries["Case assigned"]
+    assert (assigned.who, assigned.detail) == ("mgr-zhou", "nobody → collector-chen")
+    made = entries["Hardship request made"]
+    assert (made.who, made.why, made.detail) == (user.username, "I lost my job",
+                                                 "months asked 3")
+    text = text_of(response)
+    assert "None →" not in text and f"user {user.pk}" not in text and "unemployment" not in text
 
 
 def test_the_timeline_is_paged(customer, monkeypatch):
