@@ -131,7 +131,11 @@ def history_add(days: int, decisions: int | None):
         ON CONFLICT DO NOTHING""", params)
     say(f"Score distributions added: {added:,}")
     decisions_add(night, decisions)
-    sql("ANALYZE debt_collection_bucketsnapshot, operations_vintagesnapshot, "
+    # VACUUM, not only ANALYZE: the decisions were inserted in bulk on a server without
+    # autovacuum, and until their pages are marked all-visible the planner scans the table
+    # rather than read the monthly figures from the business-date index alone (autovacuum does
+    # this for a table that grows in production).
+    sql("VACUUM ANALYZE debt_collection_bucketsnapshot, operations_vintagesnapshot, "
         "risk_scoredistribution, risk_creditdecision")
 
 

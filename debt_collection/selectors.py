@@ -4,11 +4,12 @@ show."""
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from core.calendar import business_date_today
-from lending.models import Repayment
+from lending.models import CreditLine, Loan, Repayment
 from lending.models.loans import Recovery
 
 from .models import Bucket, CaseStatus, CollectionCase, PromiseStatus, PromiseToPay
@@ -67,6 +68,46 @@ def _in_case_window(customer_field, day_field):
         customer_id=OuterRef(customer_field), opened_on__lte=OuterRef(day_field)))
 
 
+# The repayments made while their customer had a case open, driven from the cases: each case's
+# customer -> lines -> loans -> repayments in the case's window, through the foreign keys'
+# indexes (a few lookups per case). The same filter written from the repayments' side (every
+# repayment -> its customer -> was a case open?) makes PostgreSQL hash-join the whole of the
+# lines, loans and repayments, a second on a million-loan book, for the tenth of customers who
+# have had a case. OFFSET 0 keeps the per-case subquery a nested loop. DISTINCT counts a
+# repayment once when two of a customer's cases cover its date (one closed the day the next
+# opened), as the EXISTS of `_in_case_window` does.
+_REPAID_IN_CASES_SQL = f"""
+SELECT month, SUM(amount) FROM (
+    SELECT DISTINCT paid.id, date_trunc('month', paid.paid_on)::date AS month, paid.amount
+    FROM {CollectionCase._meta.db_table} collection_case
+    CROSS JOIN LATERAL (
+        SELECT repayment.id, repayment.paid_on, repayment.amount
+        FROM {CreditLine._meta.db_table} line
+        JOIN {Loan._meta.db_table} loan ON loan.line_id = line.id
+        JOIN {Repayment._meta.db_table} repayment ON repayment.loan_id = loan.id
+        WHERE line.customer_id = collection_case.customer_id
+          AND repayment.paid_on >= %(since)s
+          AND repayment.paid_on >= collection_case.opened_on
+          AND (collection_case.closed_on IS NULL OR repayment.paid_on <= collection_case.closed_on)
+        OFFSET 0) paid
+    WHERE collection_case.closed_on IS NULL OR collection_case.closed_on >= %(since)s
+) in_case
+GROUP BY month"""
+
+
+def _repaid_in_cases_by_month(since: date) -> dict[date, dict]:
+    """Repayments from `since` made on a date when their customer had a case open, summed by
+    month: {first day of the month: {"amount": sum}}, as `_by_month` gives."""
+    if connection.vendor != "postgresql":
+        # The embedded demo database (SQLite) has no LATERAL; its books are small.
+        return _by_month(Repayment.objects.filter(paid_on__gte=since).filter(
+            _in_case_window("loan__line__customer_id", "paid_on")), "paid_on",
+            amount=Sum("amount"))
+    with connection.cursor() as cursor:
+        cursor.execute(_REPAID_IN_CASES_SQL, {"since": since})
+        return {month: {"amount": amount} for month, amount in cursor.fetchall()}
+
+
 def collection_results(months: int = 12) -> list[dict]:
     """Per month of the last `months` (the current one last): promises made, kept and broken
     (made by their date of making, kept and broken by the date they were resolved), the amount
@@ -79,8 +120,7 @@ def collection_results(months: int = 12) -> list[dict]:
     resolved = _by_month(PromiseToPay.objects.filter(resolved_on__gte=since), "resolved_on",
                          kept=Count("pk", filter=Q(status=PromiseStatus.KEPT)),
                          broken=Count("pk", filter=Q(status=PromiseStatus.BROKEN)))
-    repaid = _by_month(Repayment.objects.filter(paid_on__gte=since).filter(
-        _in_case_window("loan__line__customer_id", "paid_on")), "paid_on", amount=Sum("amount"))
+    repaid = _repaid_in_cases_by_month(since)
     recovered = _by_month(Recovery.objects.filter(received_on__gte=since).filter(
         _in_case_window("loan__line__customer_id", "received_on")), "received_on",
         amount=Sum("amount"))
