@@ -58,19 +58,24 @@ class Profile:
     masked: bool
 
 
-@dataclass
-class LineView:
-    line: CreditLine
-    changes: list = field(default_factory=list)  # LimitChange and RateChange, newest first
-    # Filled in by the view: the object's admin page, the actions offered on it and the
-    # change list their forms post to.
+@dataclass(kw_only=True)
+class _WithActions:
+    """Filled in by the view: the object's admin page, the actions offered on it and the
+    change list their forms post to."""
+
     change_url: str = ""
     offered: list = field(default_factory=list)
     changelist_url: str = ""
 
 
 @dataclass
-class LoanView:
+class LineView(_WithActions):
+    line: CreditLine
+    changes: list = field(default_factory=list)  # LimitChange and RateChange, newest first
+
+
+@dataclass
+class LoanView(_WithActions):
     loan: Loan
     bucket: str
     due_now: object  # Decimal: what is owed today for instalments due by today
@@ -78,33 +83,20 @@ class LoanView:
     # Each term extension with the schedule it replaced, as that stood: [(extension, rows)].
     superseded: list = field(default_factory=list)
     funders: list = field(default_factory=list)
-    # Filled in by the view: the object's admin page, the actions offered on it and the
-    # change list their forms post to.
-    change_url: str = ""
-    offered: list = field(default_factory=list)
-    changelist_url: str = ""
 
 
 @dataclass
-class CaseView:
+class CaseView(_WithActions):
     case: CollectionCase
     contacts: list = field(default_factory=list)
     promises: list = field(default_factory=list)
-    # Filled in by the view: the object's admin page, the actions offered on it and the
-    # change list their forms post to.
-    change_url: str = ""
-    offered: list = field(default_factory=list)
-    changelist_url: str = ""
 
 
 @dataclass
-class RequestView:
+class RequestView(_WithActions):
     """A hardship request or an approval request, with the officer actions on it."""
 
     request: object
-    change_url: str = ""
-    offered: list = field(default_factory=list)
-    changelist_url: str = ""
 
 
 @dataclass
