@@ -18,7 +18,15 @@ from core.admin import ActionWithFormMixin, ViewOnlyAdmin, reason_field
 from core.audit import actor_user
 
 from .masking import identity_visible, mask_tail
-from .models import CustomerProfile, CustomerSignals, PartnerApiClient, PartnerBank, User
+from .models import (
+    CustomerProfile,
+    CustomerSignals,
+    Merchant,
+    MerchantApiClient,
+    PartnerApiClient,
+    PartnerBank,
+    User,
+)
 from .services.partner_banks import EDITABLE as PARTNER_BANK_EDITABLE
 from .services.partner_banks import partner_bank_update
 from .services.partner_clients import partner_client_revoke, partner_client_revoked
@@ -246,6 +254,41 @@ class PartnerApiClientAdmin(ActionWithFormMixin, ViewOnlyAdmin):
             form_class=RevokeClientForm, template="admin/accounts/partnerapiclient/revoke.html",
             title="Revoke API client", perform=revoke, what="API client to revoke",
             context=context)
+
+
+@admin.register(Merchant)
+class MerchantAdmin(ViewOnlyAdmin):
+    """Merchants that take pay-later (花呗) at their checkout: made by
+    `accounts.services.merchants.merchant_create`, which audits them; read-only here, since
+    the fee rate prices every purchase and the return URL prefixes guard where customers are
+    sent."""
+
+    list_display = ("code", "name", "fee_rate", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    fields = ("code", "name", "fee_rate", "return_url_prefixes", "is_active", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(MerchantApiClient)
+class MerchantApiClientAdmin(ViewOnlyAdmin):
+    """A merchant's API clients (`merchant_client_create`): their tokens carry the checkout
+    scope only and reach the merchant API only."""
+
+    list_display = ("merchant", "client_id", "name", "created_at")
+    list_filter = ("merchant",)
+    list_select_related = ("merchant", "application")
+    search_fields = ("merchant__code", "application__client_id", "application__name")
+    fields = ("merchant", "application", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="Client id", ordering="application__client_id")
+    def client_id(self, obj):
+        return obj.application.client_id
+
+    @admin.display(description="Name", ordering="application__name")
+    def name(self, obj):
+        return obj.application.name
 
 
 # django-oauth-toolkit's own tables: only superusers see them, and nobody adds or changes a row

@@ -5,28 +5,35 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.identity import IdNumberInvalid, id_number_parse
 from accounts.models import EmploymentStatus, Housing, User
 from accounts.services.customers import MAX_EMPLOYER_MONTHS, birth_date_problems
 
 
+def with_currency(label):
+    """The label with the currency: "Monthly income (CNY)"."""
+    return format_lazy(label, currency=settings.CURRENCY)
+
+
 class SignUpForm(forms.Form):
     """Step 1 of signing up: the address, which becomes the name the customer logs in with."""
 
     email = forms.EmailField(
-        label="E-mail address", max_length=User._meta.get_field("email").max_length,
-        help_text="You will log in with it. We send you a link to finish signing up.",
+        label=_("E-mail address"), max_length=User._meta.get_field("email").max_length,
+        help_text=_("You will log in with it. We send you a link to finish signing up."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}))
 
 
 class SignUpConfirmForm(forms.Form):
     """Step 2, from the e-mailed link: the password. The service checks its strength."""
 
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not only digits, not a common password.")
-    password_again = forms.CharField(label="Password again", strip=False,
+        help_text=_("At least 8 characters; not only digits, not a common password."))
+    password_again = forms.CharField(label=_("Password again"), strip=False,
                                      widget=forms.PasswordInput(
                                          attrs={"autocomplete": "new-password"}))
 
@@ -34,7 +41,7 @@ class SignUpConfirmForm(forms.Form):
         cleaned = super().clean()
         password, again = cleaned.get("password"), cleaned.get("password_again")
         if password and again and password != again:
-            self.add_error("password_again", "The two passwords differ.")
+            self.add_error("password_again", _("The two passwords differ."))
         return cleaned
 
 
@@ -43,7 +50,7 @@ class LoginForm(AuthenticationForm):
     Its error for a wrong name or password is Django's, the same whether or not the name
     exists."""
 
-    username = UsernameField(label="E-mail address or username",
+    username = UsernameField(label=_("E-mail address or username"),
                              widget=forms.TextInput(attrs={"autofocus": True}))
 
 
@@ -52,36 +59,37 @@ class DateInput(forms.DateInput):
 
 
 class ProfileForm(forms.Form):
-    full_name = forms.CharField(max_length=120, widget=forms.TextInput(
+    full_name = forms.CharField(label=_("Full name"), max_length=120, widget=forms.TextInput(
         attrs={"autocomplete": "name"}))
     # Room for the spaces people type between groups; the service stores the 18 characters.
     id_number = forms.CharField(
-        label="Resident identity number", max_length=24,
-        help_text="18 characters, as on your identity card; the last may be X.",
+        label=_("Resident identity number"), max_length=24,
+        help_text=_("18 characters, as on your identity card; the last may be X."),
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off",
                                       "spellcheck": "false"}))
-    birth_date = forms.DateField(label="Date of birth", widget=DateInput(format="%Y-%m-%d"),
-                                 help_text="You must be 18 or older.")
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput(format="%Y-%m-%d"),
+                                 help_text=_("You must be 18 or older."))
     monthly_income = forms.DecimalField(
         max_digits=18, decimal_places=2, min_value=0,
-        label=f"Monthly income ({settings.CURRENCY})",
+        label=with_currency(_("Monthly income ({currency})")),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    employment_status = forms.ChoiceField(choices=EmploymentStatus.choices)
-    employer_months = forms.IntegerField(label="Months with current employer", min_value=0,
+    employment_status = forms.ChoiceField(label=_("Employment status"),
+                                          choices=EmploymentStatus.choices)
+    employer_months = forms.IntegerField(label=_("Months with current employer"), min_value=0,
                                          max_value=MAX_EMPLOYER_MONTHS, initial=0,
                                          widget=forms.TextInput(attrs={"inputmode": "numeric"}))
-    city = forms.CharField(max_length=80, widget=forms.TextInput(
+    city = forms.CharField(label=_("City"), max_length=80, widget=forms.TextInput(
         attrs={"autocomplete": "address-level2"}))
-    housing = forms.ChoiceField(choices=[("", "Choose…"), *Housing.choices])
+    housing = forms.ChoiceField(label=_("Housing"), choices=[("", _("Choose…")), *Housing.choices])
     monthly_debt_payments = forms.DecimalField(
         max_digits=18, decimal_places=2, min_value=0, initial=0,
-        label=f"Monthly payments on other debts ({settings.CURRENCY})",
-        help_text="Mortgage, car loan, credit cards and other loans together; 0 if none.",
+        label=with_currency(_("Monthly payments on other debts ({currency})")),
+        help_text=_("Mortgage, car loan, credit cards and other loans together; 0 if none."),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     consent_credit_check = forms.BooleanField(
-        required=False, label="I agree to a credit check with credit bureaus.")
+        required=False, label=_("I agree to a credit check with credit bureaus."))
     consent_data_use = forms.BooleanField(
-        required=False, label="I agree that my data is used to decide on my credit.")
+        required=False, label=_("I agree that my data is used to decide on my credit."))
 
     def clean_id_number(self):
         try:
@@ -103,7 +111,7 @@ class ProfileForm(forms.Form):
         if number and birth_date:
             in_number = id_number_parse(number).birth_date
             if in_number != birth_date:
-                self.add_error("id_number", f"This identity number belongs to someone born on "
-                                            f"{in_number:%Y-%m-%d}, not on the date of birth "
-                                            f"you gave.")
+                self.add_error("id_number", _(
+                    "This identity number belongs to someone born on %(born)s, not on the "
+                    "date of birth you gave.") % {"born": f"{in_number:%Y-%m-%d}"})
         return cleaned

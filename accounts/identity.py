@@ -18,6 +18,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, ...
 CHECK_CHARACTERS = "10X98765432"  # indexed by the weighted sum modulo 11
 SHAPE = re.compile(r"[0-9]{17}[0-9X]")
@@ -62,20 +64,20 @@ def id_number_parse(raw) -> IdNumber:
     """The parts of a well-formed number; `IdNumberInvalid` when it is not one."""
     number = id_number_normalise(raw)
     if not SHAPE.fullmatch(number):
-        raise IdNumberInvalid("An identity number has 18 characters: 17 digits, then a digit "
-                              "or X.")
+        raise IdNumberInvalid(_("An identity number has 18 characters: 17 digits, then a "
+                                "digit or X."))
     if id_number_check_character(number[:17]) != number[17]:
-        raise IdNumberInvalid("This identity number's last character does not match the others; "
-                              "check it for a typing mistake.")
+        raise IdNumberInvalid(_("This identity number's last character does not match the "
+                                "others; check it for a typing mistake."))
     if region_name(number[:6]) is None:
-        raise IdNumberInvalid(f"This identity number begins with {number[:6]}, which is not the "
-                              f"code of any county or city of China; check the first six digits "
-                              f"against your identity card.")
+        raise IdNumberInvalid(_("This identity number begins with %(region)s, which is not the "
+                                "code of any county or city of China; check the first six "
+                                "digits against your identity card.") % {"region": number[:6]})
     try:
         birth_date = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdNumberInvalid("The date of birth inside this identity number is not a real "
-                              "date.") from None
+        raise IdNumberInvalid(_("The date of birth inside this identity number is not a real "
+                                "date.")) from None
     return IdNumber(number=number, birth_date=birth_date, male=int(number[16]) % 2 == 1,
                     region=number[:6])
 

@@ -1,10 +1,15 @@
-"""Who uses the platform: customers, staff in their roles, and partner banks with API clients."""
+"""Who uses the platform: customers, staff in their roles, partner banks and merchants with
+their API clients."""
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class UserManager(DjangoUserManager):
@@ -30,6 +35,10 @@ class User(AbstractUser):
         error_messages={"unique": "A user with that username already exists."},
     )
     phone = models.CharField(max_length=32, blank=True)
+    # The language the customer reads pages and notices in (a code of settings.LANGUAGES):
+    # set when they switch language, when they sign up, or at their first sign-in from the
+    # language their browser asked for. Blank: not known yet, so notices use LANGUAGE_CODE.
+    language = models.CharField(max_length=16, blank=True, default="")
 
     objects = UserManager()
 
@@ -49,18 +58,18 @@ class User(AbstractUser):
 
 
 class EmploymentStatus(models.TextChoices):
-    EMPLOYED = "employed", "Employed"
-    SELF_EMPLOYED = "self_employed", "Self-employed"
-    STUDENT = "student", "Student"
-    RETIRED = "retired", "Retired"
-    UNEMPLOYED = "unemployed", "Not working"
+    EMPLOYED = "employed", _("Employed")
+    SELF_EMPLOYED = "self_employed", _("Self-employed")
+    STUDENT = "student", _("Student")
+    RETIRED = "retired", _("Retired")
+    UNEMPLOYED = "unemployed", _("Not working")
 
 
 class Housing(models.TextChoices):
-    OWNED = "owned", "Own home, no mortgage"
-    MORTGAGE = "mortgage", "Own home with a mortgage"
-    RENTED = "rented", "Rent"
-    FAMILY = "family", "Live with family"
+    OWNED = "owned", _("Own home, no mortgage")
+    MORTGAGE = "mortgage", _("Own home with a mortgage")
+    RENTED = "rented", _("Rent")
+    FAMILY = "family", _("Live with family")
 
 
 class Gender(models.TextChoices):
@@ -72,7 +81,8 @@ class Gender(models.TextChoices):
 
 
 ID_NUMBER_UNIQUE = "profile_one_customer_per_id_number"
-ID_NUMBER_TAKEN = "This identity number is already registered to another account."
+# Marked for translation only: the profile service shows it translated (gettext).
+ID_NUMBER_TAKEN = gettext_noop("This identity number is already registered to another account.")
 
 
 class CustomerProfile(models.Model):
@@ -187,9 +197,33 @@ class PartnerApiClient(models.Model):
         return f"{self.partner_bank.code}: {self.application.client_id}"
 
 
+class Merchant(models.Model):
+    """A shop that takes the pay-later line (花呗) at its checkout. It speaks to the platform as
+    an OAuth2 client of its own (`MerchantApiClient`), is paid each purchase less its fee, and
+    may send its customer back only to a return address under one of `return_url_prefixes`."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    # The merchant discount: the share of each purchase the platform keeps when it settles.
+    fee_rate = models.DecimalField(max_digits=10, decimal_places=8, default=Decimal("0.006"))
+    return_url_prefixes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fee_rate__gte=0, fee_rate__lt=Decimal("0.1")),
+                name="merchant_fee_rate_in_range"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class NoticeKind(models.TextChoices):
-    DUNNING = "dunning", "Payment reminder"
-    ACCOUNT = "account", "Account"
+    DUNNING = "dunning", _("Payment reminder")
+    ACCOUNT = "account", _("Account")
 
 
 class Notice(models.Model):
@@ -221,3 +255,16 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.customer}: {self.subject}"
+
+
+class MerchantApiClient(models.Model):
+    """Ties an OAuth2 client-credentials application to the merchant it speaks for: its tokens
+    carry the checkout scope only, and reach the merchant API only (accounts.oauth)."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="api_clients")
+    application = models.OneToOneField(settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+                                       on_delete=models.CASCADE, related_name="merchant_client")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.merchant.code}: {self.application.client_id}"

@@ -1,10 +1,15 @@
-"""The OAuth2 server partner banks use (docs/partner-api.md), no wider than they need.
+"""The OAuth2 server partner banks and merchants use (docs/partner-api.md), no wider than they
+need.
 
 - The client-credentials grant only: `OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"]` is oauthlib's
   `BackendApplicationServer` (token, revocation and bearer-token checks, nothing else), and
   `PartnerOAuth2Validator` refuses every other grant type as well.
-- Only clients made by `partner_client_create` and not revoked authenticate
-  (`partner_client_usable`); an application made any other way is `invalid_client`.
+- Only clients made by `partner_client_create` and not revoked (`partner_client_usable`), or by
+  `merchant_client_create` for an active merchant (`merchant_client_usable`), authenticate; an
+  application made any other way is `invalid_client`.
+- Each kind of client gets only its own scopes (`client_scopes`): a merchant's token carries
+  the checkout scope and nothing else, a partner bank's never carries it. The APIs check the
+  client's kind as well as the scope, so neither token reaches the other's endpoints.
 - No refresh token is ever stored or returned.
 - Introspection answers for the calling client's own tokens only.
 - POST /o/token/, /o/revoke_token/ and /o/introspect/ are throttled per client id and per
@@ -26,6 +31,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.views import RevokeTokenView, TokenView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
@@ -33,6 +39,7 @@ from oauthlib.oauth2.rfc6749.errors import InvalidClientError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from .services.merchants import MERCHANT_SCOPE, merchant_client_usable
 from .services.partner_clients import partner_client_usable
 
 log = logging.getLogger(__name__)
@@ -121,8 +128,24 @@ class OAuthThrottleMixin:
 
 # The validator -----------------------------------------------------------------------------------
 
+def client_usable(application) -> bool:
+    return partner_client_usable(application) or merchant_client_usable(application)
+
+
+def client_scopes(application) -> set[str]:
+    """The scopes a client may hold: a merchant's, the checkout scope only; a partner bank's,
+    every configured scope but that one; any other application, none."""
+    configured = set(get_scopes_backend().get_all_scopes())
+    if merchant_client_usable(application):
+        return configured & {MERCHANT_SCOPE}
+    if partner_client_usable(application):
+        return configured - {MERCHANT_SCOPE}
+    return set()
+
+
 class PartnerOAuth2Validator(OAuth2Validator):
-    """django-oauth-toolkit's validator, narrowed to partner banks' clients (module docstring)."""
+    """django-oauth-toolkit's validator, narrowed to partner banks' and merchants' clients, each
+    with its own scopes (module docstring)."""
 
     def _load_application(self, client_id, request):
         # PostgreSQL refuses a NUL character in a string, and psycopg 3 raises a DataError for
@@ -142,16 +165,27 @@ class PartnerOAuth2Validator(OAuth2Validator):
     def authenticate_client(self, request, *args, **kwargs):
         if not super().authenticate_client(request, *args, **kwargs):
             return False
-        if not partner_client_usable(request.client):
-            log.info("Refused OAuth2 client %s: not a partner bank's usable API client.",
-                     request.client.client_id)
+        if not client_usable(request.client):
+            log.info("Refused OAuth2 client %s: not a partner bank's or a merchant's usable API "
+                     "client.", request.client.client_id)
             request.client = None
             return False
         return True
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs):
-        # Only public clients (no secret) authenticate by id alone; no partner client is one.
+        # Only public clients (no secret) authenticate by id alone; no client of ours is one.
         return False
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        # A token request that names no scope gets the client's own: DEFAULT_SCOPES is the
+        # partner banks' `loans:read`, which a merchant's client may not hold.
+        if merchant_client_usable(request.client):
+            return [MERCHANT_SCOPE]
+        return super().get_default_scopes(client_id, request, *args, **kwargs)
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        return set(scopes) <= client_scopes(client) and super().validate_scopes(
+            client_id, scopes, client, request, *args, **kwargs)
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         return grant_type == CLIENT_CREDENTIALS and super().validate_grant_type(
@@ -166,7 +200,7 @@ class PartnerOAuth2Validator(OAuth2Validator):
             # The lock `partner_client_revoke` takes: a client revoked after it authenticated
             # and before its token is stored gets no token.
             application = Application.objects.select_for_update().get(pk=request.client.pk)
-            if not partner_client_usable(application):
+            if not client_usable(application):
                 raise InvalidClientError(request=request)
             return super().save_bearer_token(token, request, *args, **kwargs)
 

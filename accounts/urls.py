@@ -13,6 +13,8 @@ urlpatterns = [
     # Django's LogoutView answers only POST (a GET is a 405), so no link or image elsewhere
     # can sign a customer out; the header's "Log out" is a form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Named as Django's own view is, which this one wraps.
+    path("language/", views.language_switch, name="set_language"),
     path("profile/", views.profile, name="profile"),
     path("notices/", views.notices, name="notices"),
     path("notices/read-all/", views.notices_read_all, name="notices-read-all"),

@@ -19,11 +19,15 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from accounts.forms import ProfileForm, SignUpConfirmForm, SignUpForm
+from accounts.languages import language_supported
 from accounts.models import CustomerProfile, Notice, User
 from accounts.services import customer_profile_save
+from accounts.services.language import user_language_set
 from accounts.services.notices import (
     notice_mark_read,
     notices_for_customer,
@@ -77,7 +81,7 @@ def sign_up_confirm(request, token):
             form.add_error(None, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome! Tell us a little about yourself.")
+            messages.success(request, _("Welcome! Tell us a little about yourself."))
             return redirect("profile")
     return render(request, "accounts/signup_confirm.html", {"form": form, "email": email})
 
@@ -162,7 +166,7 @@ def profile(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("dashboard")
     return render(request, "accounts/profile.html", {"form": form, "existing": existing})
 
@@ -195,5 +199,19 @@ def notice_detail(request, pk):
 @require_POST
 def notices_read_all(request):
     if notices_mark_all_read(customer=request.user):
-        messages.success(request, "All your notices are marked read.")
+        messages.success(request, _("All your notices are marked read."))
     return redirect("notices")
+
+
+# The language switch in every page's footer. ------------------------------------------------------
+
+@require_POST
+def language_switch(request):
+    """Django's `set_language` (the language cookie, then back to the page the form was on);
+    a signed-in user's choice is also kept on their account, for their next visit on any
+    browser and for their notices (accounts.middleware, accounts.languages)."""
+    response = set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language_supported(language):
+        user_language_set(user=request.user, language=language)
+    return response

@@ -6,6 +6,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.money import money_field
 from lending.models import CreditProduct, Loan, LoanExtension
@@ -190,18 +191,18 @@ class HardshipKind(models.TextChoices):
 
 
 class HardshipReason(models.TextChoices):
-    INCOME_FELL = "income_fell", "My income fell"
-    ILLNESS = "illness", "Illness or injury"
-    UNEMPLOYMENT = "unemployment", "I lost my job"
-    FAMILY = "family", "Family circumstances"
-    OTHER = "other", "Something else"
+    INCOME_FELL = "income_fell", _("My income fell")
+    ILLNESS = "illness", _("Illness or injury")
+    UNEMPLOYMENT = "unemployment", _("I lost my job")
+    FAMILY = "family", _("Family circumstances")
+    OTHER = "other", _("Something else")
 
 
 class HardshipStatus(models.TextChoices):
-    SUBMITTED = "submitted", "Waiting for an answer"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Not approved"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUBMITTED = "submitted", _("Waiting for an answer")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Not approved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 # The most a customer may ask for, and the longest account of their situation kept.

@@ -27,15 +27,17 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
-from django.utils import dateformat
-from django.utils.translation import get_language
+from django.utils import formats, translation
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
+from accounts.languages import by_language
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
+from core.money_format import currency_sign
 from lending.models import CreditProduct, Instalment, InstalmentStatus, Loan, LoanStatus
 from lending.selectors import amounts_due_by
 
-CURRENCY_SYMBOLS = {"CNY": "¥"}
 UNPAID = (InstalmentStatus.PENDING, InstalmentStatus.OVERDUE)
 
 
@@ -121,22 +123,27 @@ def dunning_notices_send(*, day, first_id=None, last_id=None) -> int:
     owed_by = {r: r.due_date if r.point <= 0 else next_day for r in reminders}
     amounts = amounts_due_by({(r.loan_id, d) for r, d in owed_by.items()})
     drafts = []
-    for r in reminders:
-        amount = amounts.get((r.loan_id, owed_by[r]))
-        if amount is None:
-            continue
-        subject, body = dunning_text(r, amount=amount, today=next_day)
-        drafts.append(NoticeDraft(
-            customer_id=r.customer_id, kind=NoticeKind.DUNNING,
-            key=f"dunning:loan:{r.loan_id}:{r.point}:{r.due_date.isoformat()}",
-            subject=subject, body=body, business_date=next_day))
+    # Each customer's reminder in their language: one override per language, not per notice.
+    for language, group in by_language(reminders, customer_id=lambda r: r.customer_id).items():
+        with translation.override(language):
+            for r in group:
+                amount = amounts.get((r.loan_id, owed_by[r]))
+                if amount is None:
+                    continue
+                subject, body = dunning_text(r, amount=amount, today=next_day)
+                drafts.append(NoticeDraft(
+                    customer_id=r.customer_id, kind=NoticeKind.DUNNING,
+                    key=f"dunning:loan:{r.loan_id}:{r.point}:{r.due_date.isoformat()}",
+                    subject=subject, body=body, business_date=next_day))
     return len(notices_create_many(drafts))
 
 
 def money_text(amount) -> str:
-    """¥1,234.56 (the currency's sign, or its code)."""
-    currency = settings.CURRENCY
-    sign = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+    """¥1,234.56 (the currency's sign, or its code), in either language: a reminder's amount
+    leads with its sign, as a text message's would."""
+    sign = currency_sign()
+    if sign == settings.CURRENCY:
+        sign += " "
     return f"{sign}{amount:,.2f}"
 
 
@@ -146,28 +153,38 @@ def _day_text(day) -> str:
 
 @lru_cache(maxsize=512)
 def _day_text_in(day, language) -> str:
-    # A night's reminders speak of a handful of dates, tens of thousands of times.
-    return dateformat.format(day, "j F")
+    # A night's reminders speak of a handful of dates, tens of thousands of times. 28 February;
+    # 2月28日 (config/formats).
+    return formats.date_format(day, "MONTH_DAY_FORMAT")
 
 
 def dunning_text(reminder, *, amount, today) -> tuple[str, str]:
-    """The reminder's subject and body, in plain words with the amount and the date."""
-    loan, due = reminder.loan_id, _day_text(reminder.due_date)
-    payment = f"Your payment of {money_text(amount)} on loan {loan}"
+    """The reminder's subject and body, in plain words with the amount and the date, in the
+    active language."""
+    figures = {"amount": money_text(amount), "loan": reminder.loan_id,
+               "due": _day_text(reminder.due_date), "days": abs(reminder.point)}
     if reminder.point < 0:
-        days = -reminder.point
-        subject = f"Payment due on {due}"
-        body = (f"{payment} is due on {due}, in {days} day{'s' if days != 1 else ''}. "
-                "Paying on time keeps your credit open and costs nothing extra.")
+        subject = _("Payment due on %(due)s") % figures
+        body = ngettext(
+            "Your payment of %(amount)s on loan %(loan)s is due on %(due)s, in %(days)d day. "
+            "Paying on time keeps your credit open and costs nothing extra.",
+            "Your payment of %(amount)s on loan %(loan)s is due on %(due)s, in %(days)d days. "
+            "Paying on time keeps your credit open and costs nothing extra.",
+            figures["days"]) % figures
     elif reminder.point == 0:
-        subject = f"Payment due today, {due}"
-        body = (f"{payment} is due today, {due}. Please pay today to avoid it becoming "
-                "overdue.")
+        subject = _("Payment due today, %(due)s") % figures
+        body = _("Your payment of %(amount)s on loan %(loan)s is due today, %(due)s. Please "
+                 "pay today to avoid it becoming overdue.") % figures
     else:
-        days = reminder.point
-        subject = f"Payment overdue: loan {loan}"
-        body = (f"{payment} was due on {due} and is now {days} day{'s' if days != 1 else ''} "
-                "late. Please pay as soon as you can: once the grace days are over, penalty "
-                "interest is charged for every day past the due date, and you cannot borrow "
-                "while a payment is overdue.")
+        subject = _("Payment overdue: loan %(loan)s") % figures
+        body = ngettext(
+            "Your payment of %(amount)s on loan %(loan)s was due on %(due)s and is now "
+            "%(days)d day late. Please pay as soon as you can: once the grace days are over, "
+            "penalty interest is charged for every day past the due date, and you cannot "
+            "borrow while a payment is overdue.",
+            "Your payment of %(amount)s on loan %(loan)s was due on %(due)s and is now "
+            "%(days)d days late. Please pay as soon as you can: once the grace days are over, "
+            "penalty interest is charged for every day past the due date, and you cannot "
+            "borrow while a payment is overdue.",
+            figures["days"]) % figures
     return subject, body

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
@@ -40,8 +41,9 @@ def hardship_request(request, pk):
             except DomainError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, f"We have your request for more time on loan "
-                                          f"{loan.pk}. An officer will answer you soon.")
+                messages.success(request, _("We have your request for more time on loan "
+                                            "%(loan)s. An officer will answer you soon.")
+                                 % {"loan": loan.pk})
                 return redirect("hardship_requests")
     return render(request, "debt_collection/hardship_request.html", {
         "loan": loan, "form": form, "waiting": waiting, "is_active": is_active})
@@ -66,5 +68,6 @@ def hardship_withdraw(request, pk):
     except DomainError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Your request on loan {hardship.loan_id} is withdrawn.")
+        messages.success(request, _("Your request on loan %(loan)s is withdrawn.")
+                         % {"loan": hardship.loan_id})
     return redirect("hardship_requests")

@@ -5,15 +5,20 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
+
+from core.money_format import money_text
 
 from .models import RepaymentMethod
 
 AMOUNT_MESSAGES = {
-    "invalid": "Enter the amount as a number, like 1000 or 1000.50.",
-    "min_value": "The amount must be more than zero.",
-    "max_decimal_places": "Use at most two decimals (cents).",
-    "max_digits": "That amount is too large.",
-    "max_whole_digits": "That amount is too large.",
+    "invalid": gettext_lazy("Enter the amount as a number, like 1000 or 1000.50."),
+    "min_value": gettext_lazy("The amount must be more than zero."),
+    "max_decimal_places": gettext_lazy("Use at most two decimals (cents)."),
+    "max_digits": gettext_lazy("That amount is too large."),
+    "max_whole_digits": gettext_lazy("That amount is too large."),
 }
 
 
@@ -21,7 +26,8 @@ def amount_field(**kwargs):
     # A text input with a decimal keypad: number inputs vary by browser and locale, and the
     # server's message for "12,5" or "1e3" should be the one a customer sees.
     return forms.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"),
-                              label=f"Amount ({settings.CURRENCY})",
+                              label=format_lazy(gettext_lazy("Amount ({currency})"),
+                                                currency=settings.CURRENCY),
                               error_messages=AMOUNT_MESSAGES,
                               widget=forms.TextInput(attrs={"inputmode": "decimal",
                                                             "autocomplete": "off"}),
@@ -30,7 +36,8 @@ def amount_field(**kwargs):
 
 class LineChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, line):
-        return f"{line.product.name} (available {line.available:,.2f} {settings.CURRENCY})"
+        return _("%(product)s (available %(amount)s)") % {"product": line.product.name,
+                                                         "amount": money_text(line.available)}
 
 
 class BorrowForm(forms.Form):
@@ -39,10 +46,11 @@ class BorrowForm(forms.Form):
     # Tell the customer at once when the amount is more than the line has left.
     checks_available = True
 
-    line = LineChoiceField(queryset=None, empty_label=None, label="Credit line")
+    line = LineChoiceField(queryset=None, empty_label=None, label=gettext_lazy("Credit line"))
     amount = amount_field()
-    term_months = forms.TypedChoiceField(coerce=int, label="Term", widget=forms.RadioSelect)
-    method = forms.ChoiceField(label="Repayment", widget=forms.RadioSelect)
+    term_months = forms.TypedChoiceField(coerce=int, label=gettext_lazy("Term"),
+                                         widget=forms.RadioSelect)
+    method = forms.ChoiceField(label=gettext_lazy("Repayment"), widget=forms.RadioSelect)
 
     def __init__(self, *args, lines, **kwargs):
         """`lines`: a queryset of the customer's lines that can be drawn on now."""
@@ -54,10 +62,14 @@ class BorrowForm(forms.Form):
             self.fields["line"].initial = lines[0].pk
         # Offer what any of the customer's lines offers; clean() holds each line to its own.
         terms = sorted({t for line in lines for t in line.product.allowed_terms})
-        self.fields["term_months"].choices = [(t, f"{t} months") for t in terms]
+        self.fields["term_months"].choices = [
+            (t, ngettext("%(months)d month", "%(months)d months", t) % {"months": t})
+            for t in terms]
         methods = {m for line in lines for m in line.product.repayment_methods}
-        self.fields["method"].choices = [(value, label) for value, label
-                                         in RepaymentMethod.choices if value in methods]
+        # The labels are lending's models' English ones, translated here (lending/labels.py).
+        self.fields["method"].choices = [(value, pgettext("repayment method", label))
+                                         for value, label in RepaymentMethod.choices
+                                         if value in methods]
 
     def clean(self):
         cleaned = super().clean()
@@ -68,12 +80,14 @@ class BorrowForm(forms.Form):
         product = line.product
         if term is not None and term not in product.allowed_terms:
             offered = ", ".join(str(t) for t in product.allowed_terms)
-            self.add_error("term_months", f"{product.name} is offered for {offered} months.")
+            self.add_error("term_months", _("%(product)s is offered for %(terms)s months.")
+                           % {"product": product.name, "terms": offered})
         if method and method not in product.repayment_methods:
-            self.add_error("method", f"{product.name} does not offer this repayment method.")
+            self.add_error("method", _("%(product)s does not offer this repayment method.")
+                           % {"product": product.name})
         if self.checks_available and amount is not None and amount > line.available:
-            self.add_error("amount", f"Only {line.available:,.2f} {settings.CURRENCY} is "
-                                     "available on this line.")
+            self.add_error("amount", _("Only %(amount)s is available on this line.")
+                           % {"amount": money_text(line.available)})
         return cleaned
 
 

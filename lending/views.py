@@ -12,14 +12,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import CustomerProfile
 from core.calendar import business_date_today
 from core.errors import DomainError, InvalidAmount
 from core.idempotency import scope_of_user
+from core.money_format import money_text
 
-from .errors import InsufficientCredit, Overpayment
+from .errors import InsufficientCredit, Overpayment, customer_message
 from .forms import BorrowForm, ConfirmBorrowForm, RepayForm
 from .models import CreditLineStatus, InstalmentStatus, LoanStatus, ProductKind
 from .rules.delinquency import amount_due_by
@@ -51,7 +53,8 @@ def new_idempotency_key():
 
 def add_lending_error(form, error):
     """A service's refusal on the form: amount problems by the amount field, the rest on top."""
-    form.add_error("amount" if isinstance(error, AMOUNT_ERRORS) else None, str(error))
+    form.add_error("amount" if isinstance(error, AMOUNT_ERRORS) else None,
+                   customer_message(error))
 
 
 def daily_rate_percent(rate):
@@ -144,8 +147,8 @@ def borrow_confirm(request):
     confirm = ConfirmBorrowForm(request.POST, lines=cash_lines(request.user))
     refusal = None
     if not confirm.is_valid():
-        refusal = "This confirmation is incomplete or out of date: check the terms and get a " \
-                  "new quote."
+        refusal = _("This confirmation is incomplete or out of date: check the terms and get a "
+                    "new quote.")
     else:
         data = confirm.cleaned_data
         try:
@@ -157,13 +160,15 @@ def borrow_confirm(request):
         except DomainError as error:
             refusal = error
         else:
-            messages.success(request, f"Your loan of {loan.principal:,.2f} {settings.CURRENCY} "
-                                      "is on its way.")
+            messages.success(request, _("Your loan of %(amount)s is on its way.")
+                             % {"amount": money_text(loan.principal)})
             return redirect("loan", pk=loan.pk)
     # Back to step 1 with the chosen terms and why they were refused. Where step 1's own checks
     # already object to them, those messages say it; the service's would repeat them.
     lines = borrowable_lines(request.user)
     if not lines.exists():
+        if isinstance(refusal, DomainError):
+            refusal = customer_message(refusal)
         return render_page(request, "lending/borrow.html", {"form": None, "refusal": refusal})
     form = BorrowForm(request.POST, lines=lines)
     if not isinstance(refusal, DomainError):
@@ -248,7 +253,7 @@ def repay(request, pk):
         except DomainError as error:
             add_lending_error(form, error)
         else:
-            messages.success(request, f"Thank you: your payment of {repayment.amount:,.2f} "
-                                      f"{settings.CURRENCY} is booked.")
+            messages.success(request, _("Thank you: your payment of %(amount)s is booked.")
+                             % {"amount": money_text(repayment.amount)})
             return redirect("loan", pk=loan.pk)
     return render_loan_page(request, loan, repay_form=form)

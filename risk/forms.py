@@ -1,12 +1,13 @@
 """The application form: which product to apply for (shown only when there is a choice)."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class ApplyForm(forms.Form):
-    product = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Product",
-                                     error_messages={"invalid_choice": "Choose one of the "
-                                                                       "products shown."})
+    product = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label=_("Product"),
+                                     error_messages={"invalid_choice": _("Choose one of the "
+                                                                         "products shown.")})
 
     def __init__(self, *args, products, **kwargs):
         """`products`: the products open for application, already read (the apply POST is

@@ -4,6 +4,7 @@ income verifications, the block list, and the hidden truth of simulated customer
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.money import money_field, rate_field
 
@@ -85,8 +86,8 @@ class Grade(models.TextChoices):
 
 
 class DecisionOutcome(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    DECLINED = "declined", "Declined"
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
 
 
 class IncomeBasis(models.TextChoices):

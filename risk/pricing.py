@@ -12,6 +12,8 @@ from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from django.utils.translation import gettext_noop
+
 from lending.rules.schedule import quote_loan
 
 from .errors import RiskError
@@ -28,10 +30,11 @@ LIMIT_STEP = Decimal(100)
 RATE_STEP = Decimal("0.00000001")  # the rate field's 8 decimals
 REFERENCE_PRINCIPAL = Decimal("10000.00")
 
-INCOME_TOO_LOW = "Your monthly income is too low for the smallest amount we lend."
-RISK_TOO_HIGH = "Your overall risk score is above what we can approve today."
-APR_CAP_UNREACHABLE = ("We cannot offer this product at a price within its maximum APR at "
-                       "the moment.")
+# Marked for translation only: a decision translates its reasons (risk.services.decisions).
+INCOME_TOO_LOW = gettext_noop("Your monthly income is too low for the smallest amount we lend.")
+RISK_TOO_HIGH = gettext_noop("Your overall risk score is above what we can approve today.")
+APR_CAP_UNREACHABLE = gettext_noop("We cannot offer this product at a price within its maximum APR at "
+                         "the moment.")
 
 
 class PricingDeclined(Exception):

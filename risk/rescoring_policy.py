@@ -42,6 +42,8 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from core.money import CENT
 
@@ -175,7 +177,16 @@ class LineReviewInput:
 @dataclass(frozen=True)
 class Reason:
     code: str
-    text: str  # what the customer reads
+    # What the customer reads: the English sentence with %(name)s placeholders, marked for
+    # translation, and the figures that fill them.
+    message: str
+    figures: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The sentence in the active language: English in the close's records; each
+        customer's notice is written in theirs (risk.services.rescoring)."""
+        return gettext(self.message) % dict(self.figures)
 
 
 @dataclass(frozen=True)
@@ -257,15 +268,15 @@ def _lower(inputs: LineReviewInput, target: Decimal,
         findings.append(LOWER_HELD_BY_DRAWN)
         return None, None
     if code == LIMIT_LOWERED:
-        text = (f"After our regular review of your account, we have lowered your credit limit "
-                f"from {_money(current)} to {_money(new)}. The loans you have already drawn "
-                f"and their repayments do not change.")
+        message = gettext_noop("After our regular review of your account, we have lowered your credit "
+                     "limit from %(old)s to %(new)s. The loans you have already drawn and their "
+                     "repayments do not change.")
     else:
-        text = (f"After our regular review of your account, we cannot lend you more for now, so "
-                f"we have lowered your credit limit from {_money(current)} to {_money(new)}, "
-                f"the amount you have drawn. Your line stays open, and the loans you have "
-                f"drawn and their repayments do not change.")
-    return new, Reason(code, text)
+        message = gettext_noop("After our regular review of your account, we cannot lend you more for "
+                     "now, so we have lowered your credit limit from %(old)s to %(new)s, the "
+                     "amount you have drawn. Your line stays open, and the loans you have drawn "
+                     "and their repayments do not change.")
+    return new, Reason(code, message, (("old", _money(current)), ("new", _money(new))))
 
 
 def _raise(inputs: LineReviewInput, target: Decimal,
@@ -294,9 +305,9 @@ def _raise(inputs: LineReviewInput, target: Decimal,
         # Cannot happen with amounts in cents: the step is at least LIMIT_STEP, and the target,
         # the product's maximum and the cap are all above the current limit here.
         return None, None
-    return new, Reason(LIMIT_RAISED, f"Thanks to your record of repaying on time, we have "
-                                     f"raised your credit limit from {_money(current)} to "
-                                     f"{_money(new)}.")
+    return new, Reason(LIMIT_RAISED, gettext_noop("Thanks to your record of repaying on time, we have "
+                                        "raised your credit limit from %(old)s to %(new)s."),
+                       (("old", _money(current)), ("new", _money(new))))
 
 
 def _price(inputs: LineReviewInput, findings: list[str]
@@ -312,12 +323,18 @@ def _price(inputs: LineReviewInput, findings: list[str]
     current = inputs.current_daily_rate
     if rate == current:
         return None, None, None
-    code, moved = (RATE_LOWERED, "down") if rate < current else (RATE_RAISED, "up")
-    return rate, apr, Reason(code, f"After our regular review of your account, the daily "
-                                   f"interest rate for new loans on your line is now "
-                                   f"{_percent(rate)}% a day (APR {apr:.2f}%), {moved} from "
-                                   f"{_percent(current)}% a day. The loans you have already "
-                                   f"drawn keep their rate.")
+    if rate < current:
+        code = RATE_LOWERED
+        message = gettext_noop("After our regular review of your account, the daily interest rate for "
+                     "new loans on your line is now %(rate)s%% a day (APR %(apr)s%%), down from "
+                     "%(old)s%% a day. The loans you have already drawn keep their rate.")
+    else:
+        code = RATE_RAISED
+        message = gettext_noop("After our regular review of your account, the daily interest rate for "
+                     "new loans on your line is now %(rate)s%% a day (APR %(apr)s%%), up from "
+                     "%(old)s%% a day. The loans you have already drawn keep their rate.")
+    return rate, apr, Reason(code, message, (("rate", _percent(rate)), ("apr", f"{apr:.2f}"),
+                                             ("old", _percent(current))))
 
 
 @lru_cache(maxsize=1024)

@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import CustomerProfile
 from core.calendar import business_date_today
 from core.errors import DomainError
+from core.money_format import money_text
 
 from .forms import ApplyForm
 from .models import DecisionOutcome, IncomeBasis
@@ -76,6 +78,6 @@ def decision_accept(request, pk):
     except DomainError as error:
         messages.error(request, str(error))
         return redirect("decision", pk=decision.pk)
-    messages.success(request, f"Your {line.product.name} line is ready: limit "
-                              f"{line.credit_limit:,.2f} {settings.CURRENCY}.")
+    messages.success(request, _("Your %(product)s line is ready: limit %(amount)s.")
+                     % {"product": line.product.name, "amount": money_text(line.credit_limit)})
     return redirect("dashboard")

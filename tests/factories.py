@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import factory
 
-from accounts.models import CustomerProfile, EmploymentStatus, User
+from accounts.models import CustomerProfile, EmploymentStatus, Merchant, User
 from core.audit import actor_system
 from core.calendar import business_date_today
 from lending.models import CreditLine, CreditProduct, ProductKind, RepaymentMethod
@@ -70,6 +70,46 @@ class CreditLineFactory(factory.django.DjangoModelFactory):
     credit_limit = Decimal("50000.00")
     daily_rate = Decimal("0.00050000")
     opened_on = factory.LazyFunction(business_date_today)
+
+
+class PayLaterProductFactory(factory.django.DjangoModelFactory):
+    """花呗 with the product's defaults: statement due 9 days after the statement day, minimum
+    10 %, revolving interest 0.05 % a day, penalty 0.05 % a day, plans from 100."""
+
+    class Meta:
+        model = CreditProduct
+        django_get_or_create = ("code",)
+
+    code = "paylater"
+    name = "Pay later"
+    kind = ProductKind.PAY_LATER
+    min_daily_rate = Decimal("0.00050000")
+    max_daily_rate = Decimal("0.00050000")
+    penalty_daily_rate = Decimal("0.00050000")
+    allowed_terms = [1]
+    repayment_methods = [RepaymentMethod.EQUAL_INSTALMENT.value]
+    grace_days = 3
+    min_amount = Decimal("1.00")
+    max_amount = Decimal("50000.00")
+    apr_cap = Decimal("24.00")
+    max_partner_share = Decimal("0")
+
+
+class PayLaterLineFactory(CreditLineFactory):
+    product = factory.SubFactory(PayLaterProductFactory)
+    credit_limit = Decimal("5000.00")
+    statement_day = 1
+
+
+class MerchantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Merchant
+        django_get_or_create = ("code",)
+
+    code = "shop"
+    name = "Demo shop"
+    fee_rate = Decimal("0.006")
+    return_url_prefixes = ["https://shop.example.com/"]
 
 
 def partner_bank(code="bank-a", share="0.70"):

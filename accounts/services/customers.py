@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.cities import city_tier
 from accounts.identity import IdNumberInvalid, id_number_normalise, id_number_parse
@@ -49,13 +50,13 @@ def birth_date_problems(birth_date, today=None) -> list[str]:
     The profile form asks this too, so the age shows up with the form's other messages."""
     today = today or business_date_today()
     if not isinstance(birth_date, date):
-        return ["Enter a valid date of birth."]
+        return [_("Enter a valid date of birth.")]
     if birth_date > today:
-        return ["The date of birth is in the future."]
+        return [_("The date of birth is in the future.")]
     if age_on(birth_date, today) < ADULT_AGE:
-        return [f"You must be at least {ADULT_AGE} years old."]
+        return [_("You must be at least %(age)d years old.") % {"age": ADULT_AGE}]
     if age_on(birth_date, today) > OLDEST_PLAUSIBLE_AGE:
-        return ["Check the year of birth."]
+        return [_("Check the year of birth.")]
     return []
 
 
@@ -90,9 +91,9 @@ def _check_profile(fields, today=None):
         # Inner runs of spaces made one: the block list matches people by name.
         value = " ".join(str(fields.get(name) or "").split())
         if not value:
-            errors[name] = ["This field is required."]
+            errors[name] = [_("This field is required.")]
         elif len(value) > limit:
-            errors[name] = [f"At most {limit} characters."]
+            errors[name] = [_("At most %(limit)d characters.") % {"limit": limit}]
         cleaned[name] = value
 
     if problems := birth_date_problems(fields.get("birth_date"), today):
@@ -106,11 +107,11 @@ def _check_profile(fields, today=None):
             errors[name] = error.messages
 
     if fields.get("housing") not in Housing.values:
-        errors["housing"] = ["Choose your housing situation."]
+        errors["housing"] = [_("Choose your housing situation.")]
 
     raw_id = fields.get("id_number")
     if raw_id is not None and not isinstance(raw_id, str):
-        errors["id_number"] = ["Enter the identity number as text."]
+        errors["id_number"] = [_("Enter the identity number as text.")]
     else:
         try:
             cleaned.update(_identity(id_number_normalise(raw_id), fields.get("birth_date")))
@@ -118,17 +119,17 @@ def _check_profile(fields, today=None):
             errors["id_number"] = [str(error)]
 
     if fields.get("employment_status") not in EmploymentStatus.values:
-        errors["employment_status"] = ["Choose an employment status."]
+        errors["employment_status"] = [_("Choose an employment status.")]
 
     months = fields.get("employer_months")
     if isinstance(months, bool) or not isinstance(months, int) or not (
             0 <= months <= MAX_EMPLOYER_MONTHS):
-        errors["employer_months"] = [f"Enter a whole number of months from 0 to "
-                                     f"{MAX_EMPLOYER_MONTHS}."]
+        errors["employer_months"] = [_("Enter a whole number of months from 0 to %(most)d.")
+                                     % {"most": MAX_EMPLOYER_MONTHS}]
 
     for name in ("consent_credit_check", "consent_data_use"):
         if not isinstance(fields.get(name), bool):
-            errors[name] = ["Answer yes or no."]
+            errors[name] = [_("Answer yes or no.")]
 
     if errors:
         raise ValidationError(errors)
@@ -151,7 +152,7 @@ def customer_profile_save(*, user, **fields) -> CustomerProfile:
     cleaned = _check_profile(fields)
     number = cleaned["id_number"]
     if number and CustomerProfile.objects.filter(id_number=number).exclude(user=user).exists():
-        raise ValidationError({"id_number": [ID_NUMBER_TAKEN]})
+        raise ValidationError({"id_number": [_(ID_NUMBER_TAKEN)]})
     try:
         with transaction.atomic():
             profile, _created = CustomerProfile.objects.update_or_create(user=user,
@@ -159,7 +160,7 @@ def customer_profile_save(*, user, **fields) -> CustomerProfile:
     except IntegrityError as error:
         # Another account saved the number since the check above.
         if _id_number_taken(error):
-            raise ValidationError({"id_number": [ID_NUMBER_TAKEN]}) from None
+            raise ValidationError({"id_number": [_(ID_NUMBER_TAKEN)]}) from None
         raise
     return profile
 

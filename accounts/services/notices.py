@@ -14,10 +14,12 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core.batch import BATCH
 
+from ..languages import by_language
 from ..models import Notice
 
 # Notice ids per e-mail task: enough that a night's reminders are a few tasks, few enough that
@@ -119,9 +121,12 @@ def notices_email(*, notice_ids) -> int:
                        .select_related("customer").order_by("pk"))
         if not notices:
             return 0
-        messages = [EmailMessage(subject=n.subject, body=_email_body(n),
-                                 from_email=settings.DEFAULT_FROM_EMAIL, to=[n.customer.email])
-                    for n in notices]
+        messages = []
+        for language, group in by_language(notices, customer_id=lambda n: n.customer_id).items():
+            with translation.override(language):
+                messages += [EmailMessage(subject=n.subject, body=_email_body(n),
+                                          from_email=settings.DEFAULT_FROM_EMAIL,
+                                          to=[n.customer.email]) for n in group]
         # A failure raises: nothing is marked, and the task's retry sends again.
         get_connection().send_messages(messages)
         Notice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=timezone.now())
@@ -129,9 +134,10 @@ def notices_email(*, notice_ids) -> int:
 
 
 def _email_body(notice) -> str:
+    """The notice's body (written in the customer's language) and a footer in the same."""
     return (f"{notice.body}\n\n"
-            "You can read all your notices in your inbox when you sign in.\n"
-            f"Questions? {settings.SUPPORT_CONTACT}\n")
+            + _("You can read all your notices in your inbox when you sign in.") + "\n"
+            + _("Questions? %(contact)s") % {"contact": settings.SUPPORT_CONTACT} + "\n")
 
 
 def notice_mark_read(*, customer, notice_id) -> Notice:

@@ -29,6 +29,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 
@@ -38,12 +40,14 @@ SIGN_UP_LINK_SALT = "accounts.sign_up.link"
 SIGN_UP_LINK_MAX_AGE = timedelta(hours=24)
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 
-NAME_TAKEN = "An account with this username already exists."
-ACCOUNT_EXISTS = ("There is already an account for this address, so there is nothing to "
-                  "finish: log in with it.")
-LINK_INVALID = ("This sign-up link is not valid or has expired (links last 24 hours). Sign up "
-                "again to get a new one.")
-SEND_FAILED = "We could not send the e-mail just now. Please try again in a few minutes."
+# Lazy: each is read in the language of the page that shows it.
+NAME_TAKEN = gettext_lazy("An account with this username already exists.")
+ACCOUNT_EXISTS = gettext_lazy("There is already an account for this address, so there is "
+                              "nothing to finish: log in with it.")
+LINK_INVALID = gettext_lazy("This sign-up link is not valid or has expired (links last 24 "
+                            "hours). Sign up again to get a new one.")
+SEND_FAILED = gettext_lazy("We could not send the e-mail just now. Please try again in a few "
+                           "minutes.")
 
 
 def _login_name_taken(username) -> bool:
@@ -101,11 +105,11 @@ def sign_up_address_check(email) -> str:
     with it. It becomes the username too, so it must fit that column and its characters."""
     email = (email or "").strip()
     if not email:
-        raise ValidationError({"email": ["An email address is required."]})
+        raise ValidationError({"email": [_("An email address is required.")]})
     if len(email) > EMAIL_MAX_LENGTH:
         raise ValidationError({"email": [
-            f"An email address has at most {EMAIL_MAX_LENGTH} characters; this one has "
-            f"{len(email)}."]})
+            _("An email address has at most %(most)d characters; this one has %(count)d.")
+            % {"most": EMAIL_MAX_LENGTH, "count": len(email)}]})
     try:
         validate_email(email)
     except ValidationError as error:
@@ -115,10 +119,10 @@ def sign_up_address_check(email) -> str:
         User.username_validator(User.login_name_key(email))
     except ValidationError:
         raise ValidationError({"email": [
-            "Your address becomes the name you log in with, so it may hold only letters, "
-            "digits and @ . + - _. Please use another address."]}) from None
+            _("Your address becomes the name you log in with, so it may hold only letters, "
+              "digits and @ . + - _. Please use another address.")]}) from None
     if len(User.login_name_key(email)) > User._meta.get_field("username").max_length:
-        raise ValidationError({"email": ["This address is too long to log in with."]})
+        raise ValidationError({"email": [_("This address is too long to log in with.")]})
     return email
 
 
@@ -135,11 +139,11 @@ def customer_sign_up_request(*, email, confirm_url: Callable[[str], str], login_
                "support_contact": settings.SUPPORT_CONTACT,
                "link_hours": int(SIGN_UP_LINK_MAX_AGE.total_seconds() // 3600)}
     if _address_taken(login_name):
-        subject = "Someone tried to sign up with your e-mail address"
+        subject = _("Someone tried to sign up with your e-mail address")
         body = render_to_string("accounts/email/sign_up_address_taken.txt", context)
     else:
         token = signing.dumps(email, salt=SIGN_UP_LINK_SALT, compress=True)
-        subject = "Finish creating your account"
+        subject = _("Finish creating your account")
         body = render_to_string("accounts/email/sign_up_link.txt",
                                 {**context, "confirm_url": confirm_url(token)})
     try:
@@ -176,7 +180,6 @@ def customer_sign_up_confirm(*, token, password) -> User:
         for field, field_errors in error.error_dict.items():
             key = "password" if field == "password" else NON_FIELD_ERRORS
             for item in field_errors:
-                message = ACCOUNT_EXISTS if item.code == "username_taken" else item.messages
                 mapped.setdefault(key, []).extend(
-                    [message] if isinstance(message, str) else message)
+                    [ACCOUNT_EXISTS] if item.code == "username_taken" else item.messages)
         raise ValidationError(mapped) from None

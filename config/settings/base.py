@@ -55,9 +55,15 @@ MIDDLEWARE = [
     # Above sessions and CSRF, so that on the way out it sees the cookies they set.
     "core.middleware.PrivatePagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's order): the language from the
+    # language cookie, else the browser's Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Needs request.user: a signed-in customer's kept language wins over the browser's, and
+    # the back office and the partner API stay English (accounts.middleware).
+    "accounts.middleware.CustomerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
@@ -123,7 +129,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# Customers read every page and notice in English or Simplified Chinese (README, "Languages");
+# English when the browser asks for neither. The translations are locale/<language>/
+# LC_MESSAGES/django.po, compiled by tools/compile_messages.py. Staff pages and the partner
+# API stay English (accounts.middleware).
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, amounts and number grouping per language: config/formats/<language>/formats.py
+# overrides the few of Django's formats we want otherwise (5 Dec 2026; 2026年12月5日).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -186,6 +201,8 @@ SPECTACULAR_SETTINGS = {
     # The security scheme banks use: a token from /o/token/ for their client id and secret.
     "OAUTH2_FLOWS": ["clientCredentials"],
     "OAUTH2_TOKEN_URL": "/o/token/",
+    # This schema is the partner banks'; the merchants' (/api/merchant/schema/) names its own.
+    "OAUTH2_SCOPES": {"loans:read": "Read the loans this bank funds"},
     # Loans and instalments both have a `status`; name their enums instead of hashing them.
     "ENUM_NAME_OVERRIDES": {
         "LoanStatusEnum": "lending.models.LoanStatus",
@@ -198,7 +215,10 @@ OAUTH2_PROVIDER = {
     # other grant (no authorization code, refresh token, password or device code).
     "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.BackendApplicationServer",
     "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.PartnerOAuth2Validator",
-    "SCOPES": {"loans:read": "Read the loans this bank funds"},
+    # Each kind of client holds only its own (accounts.oauth.client_scopes): partner banks
+    # `loans:read`, merchants `checkout`.
+    "SCOPES": {"loans:read": "Read the loans this bank funds",
+               "checkout": "Create checkouts, read them and refund their purchases"},
     "DEFAULT_SCOPES": ["loans:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "PKCE_REQUIRED": True,
@@ -263,6 +283,20 @@ RISK_REAPPLY_AFTER_APPROVAL_DAYS = int(os.environ.get("RISK_REAPPLY_AFTER_APPROV
 RISK_INCOME_CHANGE_RATIO = os.environ.get("RISK_INCOME_CHANGE_RATIO", "0.3")
 # An approved offer can be accepted for this many days after the decision.
 RISK_OFFER_VALID_DAYS = int(os.environ.get("RISK_OFFER_VALID_DAYS", "30"))
+
+# Pay-later checkout (lending.services.checkout): minutes a merchant's checkout waits for the
+# customer before it expires.
+CHECKOUT_EXPIRES_MINUTES = int(os.environ.get("CHECKOUT_EXPIRES_MINUTES", "30"))
+# The demo merchant shop at /demo-shop/ (operations.demo_shop): on in the local settings that
+# `make run` uses, off everywhere else. It signs in to the merchant API with the demo merchant's
+# client, which `seed_demo` makes with these credentials (operations.demo_merchant), and sends
+# customers back to pages under these origins (where the demo is served).
+DEMO_SHOP = env_bool("DEMO_SHOP", False)
+DEMO_SHOP_CLIENT_ID = os.environ.get("DEMO_SHOP_CLIENT_ID", "demo-shop")
+DEMO_SHOP_CLIENT_SECRET = os.environ.get("DEMO_SHOP_CLIENT_SECRET", "demo-shop-secret-2026")
+DEMO_SHOP_ORIGINS = [origin.strip().rstrip("/") for origin in os.environ.get(
+    "DEMO_SHOP_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",")
+    if origin.strip()]
 
 # Logins: lockout after repeated failures (django-axes) and session lifetime. ---------------------
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

@@ -8,6 +8,8 @@ from .base import *  # noqa: F403
 from .base import env_bool
 
 DEBUG = False
+# Never the demo merchant shop: it signs in with credentials published in the README.
+DEMO_SHOP = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50+ characters.")

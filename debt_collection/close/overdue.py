@@ -9,6 +9,7 @@ from lending.services.delinquency import (
     loans_turning_overdue,
 )
 from lending.services.penalty import loans_penalty_accrue
+from lending.services.revolving import statements_past_due_set, statements_past_their_due_date
 
 from ..snapshots import buckets_snapshot_take
 
@@ -27,6 +28,13 @@ def accrue_penalty(day, first_id, last_id):
 @close_step(name="set_days_past_due", order=300, ids=loans_delinquent)
 def set_days_past_due(day, first_id, last_id):
     return loans_days_past_due_set(day=day, first_id=first_id, last_id=last_id)
+
+
+@close_step(name="set_statements_past_due", order=310, ids=statements_past_their_due_date)
+def set_statements_past_due(day, first_id, last_id):
+    """Pay-later statements: past due, days past due and penalty by the loans' rules
+    (lending/services/revolving/delinquency.py)."""
+    return statements_past_due_set(day=day, first_id=first_id, last_id=last_id)
 
 
 @close_step(name="snapshot_buckets", order=650)

@@ -25,8 +25,11 @@ so there is no cycle."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
+from accounts.languages import customer_languages
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_user, audit_event_append
@@ -63,24 +66,26 @@ def hardship_request_submit(*, customer, loan_id, kind, months_asked, reason,
         loan = (Loan.objects.select_for_update(of=("self",))
                 .filter(pk=loan_id, line__customer=customer).first())
         if loan is None:
-            raise HardshipError("There is no such loan among yours.")
+            raise HardshipError(_("There is no such loan among yours."))
         if loan.status != LoanStatus.ACTIVE or loan.outstanding_principal <= 0:
-            raise HardshipError(f"Loan {loan.pk} is {loan.get_status_display().lower()}: "
-                                "there is nothing left to give more time on.")
+            raise HardshipError(_("Loan %(loan)s is %(status)s: there is nothing left to give "
+                                  "more time on.") % {
+                "loan": loan.pk,
+                "status": pgettext("loan status", loan.get_status_display()).lower()})
         if HardshipRequest.objects.filter(loan=loan, status=HardshipStatus.SUBMITTED).exists():
-            raise HardshipError(f"You have already asked for more time on loan {loan.pk}; "
-                                "we will answer that request first.")
+            raise HardshipError(_("You have already asked for more time on loan %(loan)s; we "
+                                  "will answer that request first.") % {"loan": loan.pk})
         today = business_date_today()
         request = HardshipRequest.objects.create(
             loan=loan, customer=customer, kind=kind, months_asked=months_asked, reason=reason,
             situation=situation, submitted_on=today)
         _audit(request, actor_user(customer), "hardship.submit",
                kind=kind, months_asked=months_asked, reason=reason)
-        _notify(request, "submitted",
-                subject=f"We have your request for more time on loan {loan.pk}",
-                body=(f"You asked for {_asked(request)} on loan {loan.pk}. An officer will "
-                      "look at your situation and answer you here. Until then your schedule "
-                      "stays as it is, so please keep paying what you can."))
+        _notify(request, "submitted", lambda: (
+            _("We have your request for more time on loan %(loan)s") % {"loan": loan.pk},
+            _("You asked for %(asked)s on loan %(loan)s. An officer will look at your "
+              "situation and answer you here. Until then your schedule stays as it is, so "
+              "please keep paying what you can.") % {"asked": _asked(request), "loan": loan.pk}))
     return request
 
 
@@ -118,13 +123,16 @@ def hardship_request_approve_within(*, request_id, officer, actor, extra_months,
     _audit(request, actor, "hardship.approve", reason=decision_reason,
            extension=extension.pk, extra_months=extra_months, daily_rate=daily_rate,
            decided_by=officer.get_username())
-    _notify(request, "approved",
-            subject=f"Your request for more time on loan {request.loan_id} is approved",
-            body=(f"We have approved your request of {request.submitted_on:%d %B %Y}. "
-                  f"{decision_reason} Loan {request.loan_id} is extended by "
-                  f"{extra_months} month{'s' if extra_months != 1 else ''}: our other "
-                  "notice of today gives the new instalments, and the loan's page shows "
-                  "the new schedule."))
+    _notify(request, "approved", lambda: (
+        _("Your request for more time on loan %(loan)s is approved") % {"loan": request.loan_id},
+        ngettext("We have approved your request of %(day)s. %(reason)s Loan %(loan)s is "
+                 "extended by %(months)d month: our other notice of today gives the new "
+                 "instalments, and the loan's page shows the new schedule.",
+                 "We have approved your request of %(day)s. %(reason)s Loan %(loan)s is "
+                 "extended by %(months)d months: our other notice of today gives the new "
+                 "instalments, and the loan's page shows the new schedule.", extra_months)
+        % {"day": formats.date_format(request.submitted_on, "DATE_FORMAT"),
+           "reason": decision_reason, "loan": request.loan_id, "months": extra_months}))
     return request
 
 
@@ -135,12 +143,12 @@ def hardship_request_reject(*, request_id, officer, decision_reason) -> Hardship
         request = _waiting_request(request_id)
         _decide(request, officer, HardshipStatus.REJECTED, decision_reason)
         _audit(request, actor_user(officer), "hardship.reject", reason=decision_reason)
-        _notify(request, "rejected",
-                subject=f"Your request for more time on loan {request.loan_id}",
-                body=(f"We cannot give you {_asked(request)} on loan {request.loan_id}. "
-                      f"The officer's reason: {decision_reason} Your schedule stays as it "
-                      "is. If your situation changes, you can ask again from the loan's "
-                      "page."))
+        _notify(request, "rejected", lambda: (
+            _("Your request for more time on loan %(loan)s") % {"loan": request.loan_id},
+            _("We cannot give you %(asked)s on loan %(loan)s. The officer's reason: %(reason)s "
+              "Your schedule stays as it is. If your situation changes, you can ask again from "
+              "the loan's page.") % {"asked": _asked(request), "loan": request.loan_id,
+                                     "reason": decision_reason}))
     return request
 
 
@@ -150,9 +158,10 @@ def hardship_request_withdraw(*, request_id, customer) -> HardshipRequest:
         request = (HardshipRequest.objects.select_for_update(of=("self",))
                    .filter(pk=request_id, customer=customer).first())
         if request is None:
-            raise HardshipError("There is no such request among yours.")
+            raise HardshipError(_("There is no such request among yours."))
         if request.status != HardshipStatus.SUBMITTED:
-            raise HardshipError(f"{_answered(request)}: it can no longer be withdrawn.")
+            raise HardshipError(_("%(answered)s: it can no longer be withdrawn.")
+                                % {"answered": _answered(request)})
         request.status = HardshipStatus.WITHDRAWN
         request.save(update_fields=["status"])
         _audit(request, actor_user(customer), "hardship.withdraw")
@@ -163,19 +172,20 @@ def _checked_input(*, kind, months_asked, reason, situation) -> str:
     """The situation, stripped, once every field is valid; else the fields' errors."""
     errors = {}
     if kind not in HardshipKind.values:
-        errors["kind"] = "Choose an extension or a pause."
+        errors["kind"] = _("Choose an extension or a pause.")
     if (isinstance(months_asked, bool) or not isinstance(months_asked, int)
             or not 1 <= months_asked <= HARDSHIP_MONTHS_MAX):
-        errors["months_asked"] = f"Ask for 1 to {HARDSHIP_MONTHS_MAX} months."
+        errors["months_asked"] = _("Ask for 1 to {most} months.").format(most=HARDSHIP_MONTHS_MAX)
     if reason not in HardshipReason.values:
-        errors["reason"] = "Choose the reason closest to yours."
+        errors["reason"] = _("Choose the reason closest to yours.")
     situation = (situation or "").strip()
     if not situation:
-        errors["situation"] = "Tell us in a few words what has happened."
+        errors["situation"] = _("Tell us in a few words what has happened.")
     elif "\x00" in situation:
-        errors["situation"] = "Remove the null character from the text."
+        errors["situation"] = _("Remove the null character from the text.")
     elif len(situation) > HARDSHIP_SITUATION_MAX:
-        errors["situation"] = f"Please keep it to {HARDSHIP_SITUATION_MAX} characters."
+        errors["situation"] = _("Please keep it to {most} characters.").format(
+            most=HARDSHIP_SITUATION_MAX)
     if errors:
         raise ValidationError(errors)
     return situation
@@ -199,9 +209,9 @@ def _waiting_request(request_id) -> HardshipRequest:
 
 
 def _answered(request) -> str:
-    return {HardshipStatus.APPROVED: "This request was approved already",
-            HardshipStatus.REJECTED: "This request was turned down already",
-            HardshipStatus.WITHDRAWN: "The customer withdrew this request"}[request.status]
+    return {HardshipStatus.APPROVED: _("This request was approved already"),
+            HardshipStatus.REJECTED: _("This request was turned down already"),
+            HardshipStatus.WITHDRAWN: _("The customer withdrew this request")}[request.status]
 
 
 def _decide(request, officer, status, reason, extension=None):
@@ -221,8 +231,12 @@ def _audit(request, actor, action, **details):
                        payload={"hardship_request": request.pk, **details})
 
 
-def _notify(request, step, *, subject, body):
-    """A notice dated the business date the customer is living in."""
+def _notify(request, step, texts):
+    """A notice dated the business date the customer is living in, in the customer's language
+    whoever acts (an officer's page is in English): `texts()` gives its subject and body."""
+    language = customer_languages([request.customer_id])[request.customer_id]
+    with translation.override(language):
+        subject, body = texts()
     notices_create_many([NoticeDraft(
         customer_id=request.customer_id, kind=NoticeKind.ACCOUNT,
         key=f"hardship:{request.pk}:{step}", subject=subject, body=body,
@@ -230,7 +244,9 @@ def _notify(request, step, *, subject, body):
 
 
 def _asked(request) -> str:
-    months = f"{request.months_asked} month{'s' if request.months_asked != 1 else ''}"
+    months = request.months_asked
     if request.kind == HardshipKind.PAUSE:
-        return f"a pause of {months}"
-    return f"{months} more"
+        return ngettext("a pause of %(months)d month", "a pause of %(months)d months",
+                        months) % {"months": months}
+    return ngettext("%(months)d month more", "%(months)d months more", months) % {
+        "months": months}

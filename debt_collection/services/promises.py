@@ -20,7 +20,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 
+from accounts.languages import customer_languages
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import (
@@ -33,6 +36,7 @@ from core.audit import (
 from core.batch import field_in, rows_update
 from core.calendar import business_date_today
 from core.money import to_amount
+from core.money_format import money_text
 from lending.models import Repayment
 from lending.models.loans import Recovery
 
@@ -72,14 +76,17 @@ def promise_to_pay_make(*, case_id, collector, amount, promised_for) -> PromiseT
                            subject_kind="collection_case", subject_id=case.pk,
                            payload={"promise": promise.pk, "amount": amount,
                                     "promised_for": promised_for, "business_date": today})
+        # In the customer's language, not the collector's.
+        with translation.override(customer_languages([case.customer_id])[case.customer_id]):
+            subject = _("Your promise to pay")
+            body = _("You told us you will pay %(amount)s by %(day)s. Any payment on your loans "
+                     "from today until then counts towards it. Thank you: paying what is "
+                     "overdue stops penalty interest and opens your credit again.") % {
+                "amount": money_text(amount),
+                "day": formats.date_format(promised_for, "DATE_FORMAT")}
         notices_create_many([NoticeDraft(
             customer_id=case.customer_id, kind=NoticeKind.ACCOUNT, key=f"promise:{promise.pk}",
-            subject="Your promise to pay",
-            body=(f"You told us you will pay {amount} {settings.CURRENCY} by "
-                  f"{promised_for:%d %B %Y}. Any payment on your loans from today until then "
-                  "counts towards it. Thank you: paying what is overdue stops penalty "
-                  "interest and opens your credit again."),
-            business_date=today)])
+            subject=subject, body=body, business_date=today)])
     return promise
 
 

@@ -7,6 +7,7 @@ from django.db.models import Q
 from accounts.models import PartnerBank
 from core.money import money_field
 
+from .lines import CreditLine
 from .loans import Loan
 
 
@@ -36,6 +37,9 @@ class JournalEntry(models.Model):
     business_date = models.DateField()
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True,
                              related_name="journal_entries")
+    # A pay-later line's entries carry the line instead (they are per line, not per loan).
+    line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="journal_entries", db_index=False)
     memo = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -55,10 +59,14 @@ class Posting(models.Model):
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True,
                              related_name="postings")
+    line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="postings", db_index=False)
     amount = money_field()
 
     class Meta:
-        indexes = [models.Index(fields=["loan", "account"])]
+        indexes = [models.Index(fields=["loan", "account"]),
+                   models.Index(fields=["line", "account"], name="posting_by_line",
+                                condition=Q(line__isnull=False))]
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_not_zero")]
         triggers = [
             pgtrigger.ReadOnly(name="posting_append_only"),

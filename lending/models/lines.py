@@ -42,6 +42,11 @@ class CreditLine(models.Model):
     # An officer's limit cut caps the limit: no acceptance, re-application or automatic raise
     # may take it above this until an officer lifts the cap.
     officer_cap = money_field(null=True, blank=True)
+    # Pay-later lines only: the day of the month the statement is cut (出账日, 1 to 28), and
+    # money the platform owes the customer (a refund on a statement already paid), which pays
+    # the next statement first or is paid back on request.
+    statement_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    credit_balance = money_field(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -53,6 +58,9 @@ class CreditLine(models.Model):
             # The close's cure: lines the overdue rule froze, few among many.
             models.Index(fields=["customer"], name="line_frozen_by_overdue",
                          condition=Q(frozen_by="overdue")),
+            # The statement cut's lines: those whose statement day it is, cut into chunks.
+            models.Index(fields=["statement_day", "id"], name="line_by_statement_day",
+                         condition=Q(statement_day__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "product"], name="one_line_per_product"),
@@ -61,6 +69,11 @@ class CreditLine(models.Model):
             models.CheckConstraint(condition=Q(outstanding_principal__gte=0),
                                    name="line_outstanding_not_negative"),
             models.CheckConstraint(condition=Q(daily_rate__gt=0), name="line_rate_positive"),
+            models.CheckConstraint(condition=Q(statement_day__isnull=True)
+                                   | Q(statement_day__gte=1, statement_day__lte=28),
+                                   name="line_statement_day_in_range"),
+            models.CheckConstraint(condition=Q(credit_balance__gte=0),
+                                   name="line_credit_balance_not_negative"),
             models.CheckConstraint(
                 condition=Q(status=CreditLineStatus.FROZEN) | Q(frozen_by=""),
                 name="line_frozen_by_only_when_frozen"),

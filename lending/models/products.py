@@ -39,6 +39,18 @@ def default_notice_days():
     return list(DEFAULT_NOTICE_DAYS)
 
 
+# Pay-later (花呗) defaults: the due date this many days after the statement day, 10 % of the
+# statement's purchases and revolved balance in the minimum payment, revolving interest 0.05 %
+# a day, instalment plans (分期) of 3, 6, 9 or 12 parts with a total fee rate by term, for
+# amounts from 100.
+MAX_STATEMENT_DUE_DAYS = 25
+DEFAULT_PLAN_FEE_RATES = {"3": "0.025", "6": "0.045", "9": "0.065", "12": "0.088"}
+
+
+def default_plan_fee_rates():
+    return dict(DEFAULT_PLAN_FEE_RATES)
+
+
 # A partner bank funds at most 70 % of a loan (the co-lending rules on the bank's own stake).
 MAX_PARTNER_SHARE = Decimal("0.70")
 
@@ -119,6 +131,25 @@ def validate_notice_days(value):
         raise ValidationError("Give each notice day once.", code="notice_day_repeated")
 
 
+def validate_plan_fee_rates(value):
+    """A mapping of a term in months ("3") to its total fee rate ("0.025"), each from 0 to 0.5."""
+    if not isinstance(value, dict):
+        raise ValidationError("Give the fee rates as a mapping of months to rate, like "
+                              "{\"3\": \"0.025\", \"6\": \"0.045\"}.", code="plan_rates_not_a_map")
+    for term, rate in value.items():
+        if not (isinstance(term, str) and term.isdigit() and 2 <= int(term) <= 24):
+            raise ValidationError("Each plan term is a whole number of months from 2 to 24.",
+                                  code="plan_term_out_of_range")
+        try:
+            rate = Decimal(str(rate))
+        except (ArithmeticError, ValueError):
+            raise ValidationError("Each fee rate is a decimal number like \"0.025\".",
+                                  code="plan_rate_not_a_number") from None
+        if not (rate.is_finite() and 0 <= rate <= Decimal("0.5")):
+            raise ValidationError("Each fee rate is from 0 to 0.5 of the amount converted.",
+                                  code="plan_rate_out_of_range")
+
+
 def validate_amount(value):
     if value is not None and value <= 0:
         raise ValidationError("An amount must be greater than 0.", code="amount_not_positive")
@@ -158,6 +189,25 @@ class CreditProduct(models.Model):
         default=12, validators=[MinValueValidator(1), MaxValueValidator(MAX_EXTENSION_MONTHS)],
         help_text=f"Most months an officer may add to a loan's term in one extension (1 to "
                   f"{MAX_EXTENSION_MONTHS}); the new term stays within the longest allowed term.")
+    # Pay-later lines only (花呗): the statement's due date, its minimum payment, revolving
+    # interest and instalment plans (lending/rules/statements.py, plans.py).
+    statement_due_days = models.PositiveSmallIntegerField(
+        default=9, validators=[MinValueValidator(1), MaxValueValidator(MAX_STATEMENT_DUE_DAYS)],
+        help_text="Days from a statement day to its due date (pay-later lines).")
+    minimum_payment_rate = rate_field(
+        default="0.10", validators=[MinValueValidator(Decimal("0.01")),
+                                    MaxValueValidator(Decimal("1"))],
+        help_text="Share of a statement's purchases and revolved balance in its minimum payment.")
+    revolving_daily_rate = rate_field(
+        default="0.0005", validators=[MinValueValidator(Decimal("0")),
+                                      MaxValueValidator(MAX_PENALTY_DAILY_RATE)],
+        help_text="Daily interest on a statement not paid in full by its due date.")
+    plan_fee_rates = models.JSONField(
+        default=default_plan_fee_rates, blank=True, validators=[validate_plan_fee_rates],
+        help_text="Instalment plans offered: months to total fee rate, e.g. {\"3\": \"0.025\"}.")
+    plan_min_amount = money_field(default=Decimal("100.00"), validators=[validate_amount],
+                                  help_text="Smallest statement or purchase that may be "
+                                            "converted into an instalment plan.")
     max_partner_share = rate_field(default="0.70", validators=[
         MinValueValidator(Decimal("0")), MaxValueValidator(MAX_PARTNER_SHARE)])
     is_active = models.BooleanField(default=True)
@@ -186,6 +236,14 @@ class CreditProduct(models.Model):
                 condition=Q(max_extension_months__gte=1,
                             max_extension_months__lte=MAX_EXTENSION_MONTHS),
                 name="product_max_extension_months_in_range"),
+            models.CheckConstraint(
+                condition=Q(statement_due_days__gte=1,
+                            statement_due_days__lte=MAX_STATEMENT_DUE_DAYS,
+                            minimum_payment_rate__gt=0, minimum_payment_rate__lte=1,
+                            revolving_daily_rate__gte=0,
+                            revolving_daily_rate__lte=MAX_PENALTY_DAILY_RATE,
+                            plan_min_amount__gt=0),
+                name="product_pay_later_terms_in_range"),
         ]
 
     def __str__(self):

@@ -5,7 +5,8 @@ The rule, for the close of business date D (days past due as that night's earlie
 them, i.e. as of D+1):
 
 * a customer is *delinquent* while they have a loan with days past due or a written-off loan
-  (after `set_days_past_due`, an overdue instalment always gives its loan days past due);
+  (after `set_days_past_due`, an overdue instalment always gives its loan days past due), or a
+  pay-later statement past due (after `set_statements_past_due`);
 * every ACTIVE line of a delinquent customer is frozen, `frozen_by = overdue`, with the reason
   "Payment overdue on loan N" (their lowest-numbered such loan): no draws, no purchases;
 * a line the rule froze (`frozen_by = overdue`) whose customer is delinquent no more becomes
@@ -20,19 +21,20 @@ redelivered chunk changes nothing."""
 
 from datetime import timedelta
 
-from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import AuditDraft, actor_system, audit_events_append_many
 
-from ..models import CreditLine, CreditLineStatus, Loan, LoanStatus
+from ..models import CreditLine, CreditLineStatus, Loan, LoanStatus, Statement, StatementStatus
 from ..models.lines import FreezeSource
 from ..rules.status import LINE_TRANSITIONS, transition_check
 
 ACTOR_NAME = "freeze_overdue"
 REASON_PREFIX = "Payment overdue on loan "
+STATEMENT_REASON = "Payment overdue on the pay-later statement"
 CURE_REASON = "Nothing is overdue any more."
 
 
@@ -59,7 +61,9 @@ def _delinquent_customers(first_id=None, last_id=None):
 
     return within(Loan.objects.filter(overdue_since__isnull=False, status=LoanStatus.ACTIVE),
                   "line__customer_id").union(
-        within(Loan.objects.filter(status=LoanStatus.WRITTEN_OFF), "line__customer_id"))
+        within(Loan.objects.filter(status=LoanStatus.WRITTEN_OFF), "line__customer_id"),
+        within(Statement.objects.filter(overdue_since__isnull=False,
+                                        status=StatementStatus.OPEN), "line__customer_id"))
 
 
 def _bounds(first_id, last_id) -> Q:
@@ -86,8 +90,10 @@ def lines_freeze_overdue(*, day, first_id=None, last_id=None) -> int:
                   .values("pk")[:1])
     CreditLine.objects.filter(pk__in=ids, status=CreditLineStatus.ACTIVE).update(
         status=CreditLineStatus.FROZEN, frozen_by=FreezeSource.OVERDUE,
-        freeze_reason=Concat(Value(REASON_PREFIX),
-                             Cast(Subquery(first_loan), output_field=CharField())))
+        freeze_reason=Case(
+            When(Exists(first_loan), then=Concat(
+                Value(REASON_PREFIX), Cast(Subquery(first_loan), output_field=CharField()))),
+            default=Value(STATEMENT_REASON)))
     frozen = list(CreditLine.objects.filter(pk__in=ids).order_by("pk")
                   .values_list("pk", "customer_id", "freeze_reason", "product__name"))
     actor = actor_system(ACTOR_NAME)

@@ -18,6 +18,16 @@ PENALTY_INCOME = "penalty_income"
 CREDIT_LOSS = "credit_loss"
 RECOVERY_INCOME = "recovery_income"
 PLATFORM = "platform"
+# The pay-later line (花呗, lending/services/revolving/): principal owed on purchases, what is
+# owed to merchants until they are paid, the merchant discount, statement interest and plan
+# fees, and money the platform owes a customer (a refund on a statement already paid).
+PAY_LATER_RECEIVABLE = "pay_later_receivable"
+MERCHANT_PAYABLE = "merchant_payable"
+MERCHANT_FEE_INCOME = "merchant_fee_income"
+REVOLVING_INTEREST_INCOME = "revolving_interest_income"
+PLAN_FEE_RECEIVABLE = "plan_fee_receivable"
+PLAN_FEE_INCOME = "plan_fee_income"
+CUSTOMER_CREDIT = "customer_credit"
 
 PLATFORM_ACCOUNTS = [
     (CASH, "Cash", AccountKind.ASSET),
@@ -30,6 +40,13 @@ PLATFORM_ACCOUNTS = [
     (RECOVERY_INCOME, "Recoveries on written-off loans", AccountKind.INCOME),
     (f"principal_receivable:{PLATFORM}", "Principal receivable (platform-funded)",
      AccountKind.ASSET),
+    (PAY_LATER_RECEIVABLE, "Pay-later principal receivable", AccountKind.ASSET),
+    (MERCHANT_PAYABLE, "Owed to merchants", AccountKind.LIABILITY),
+    (MERCHANT_FEE_INCOME, "Merchant fee income", AccountKind.INCOME),
+    (REVOLVING_INTEREST_INCOME, "Revolving interest income", AccountKind.INCOME),
+    (PLAN_FEE_RECEIVABLE, "Instalment plan fees receivable", AccountKind.ASSET),
+    (PLAN_FEE_INCOME, "Instalment plan fee income", AccountKind.INCOME),
+    (CUSTOMER_CREDIT, "Customers' credit balances", AccountKind.LIABILITY),
 ]
 
 
@@ -88,15 +105,15 @@ def legs_merge(kind, legs) -> list[tuple[str, Decimal]]:
     return sorted(merged.items())
 
 
-def journal_entry_post(*, kind, business_date, loan=None, legs, memo=""):
+def journal_entry_post(*, kind, business_date, loan=None, line=None, legs, memo=""):
     """Post one entry. `legs` are (account code, signed amount): debit positive, credit
-    negative."""
+    negative. A pay-later line's entries carry the `line` instead of a loan."""
     merged = legs_merge(kind, legs)
     accounts = _accounts_by_code([code for code, _amount in merged])
     entry = JournalEntry.objects.create(kind=kind, business_date=business_date, loan=loan,
-                                        memo=memo)
+                                        line=line, memo=memo)
     Posting.objects.bulk_create(
-        Posting(entry=entry, account=accounts[code], loan=loan, amount=amount)
+        Posting(entry=entry, account=accounts[code], loan=loan, line=line, amount=amount)
         for code, amount in merged
     )
     return entry
@@ -112,16 +129,16 @@ class JournalBatch:
         self.legs = []
         self.accounts = dict(LedgerAccount.objects.values_list("code", "pk"))
 
-    def add(self, *, kind, loan_id, legs, memo):
+    def add(self, *, kind, legs, memo, loan_id=None, line_id=None):
         self.legs.append(legs_merge(kind, legs))
         self.entries.append(JournalEntry(kind=kind, business_date=self.business_date,
-                                         loan_id=loan_id, memo=memo))
+                                         loan_id=loan_id, line_id=line_id, memo=memo))
 
     def post(self):
         entries = JournalEntry.objects.bulk_create(self.entries, batch_size=BATCH)
         Posting.objects.bulk_create(
             [Posting(entry_id=entry.pk, account_id=self.accounts[code], loan_id=entry.loan_id,
-                     amount=amount)
+                     line_id=entry.line_id, amount=amount)
              for entry, legs in zip(entries, self.legs, strict=True) for code, amount in legs],
             batch_size=BATCH)
         return entries

@@ -13,22 +13,32 @@ from core.calendar import business_date_today
 from core.money import CENT, to_decimal, to_money, to_rate
 
 from ..errors import LendingError
-from ..models import CreditLine, CreditLineStatus, LimitChange
+from ..models import CreditLine, CreditLineStatus, LimitChange, ProductKind
 from ..models.lines import FreezeSource
 from ..rules.status import LINE_TRANSITIONS, transition_check
 
 FREEZE_REASON_LENGTH = CreditLine._meta.get_field("freeze_reason").max_length
 
 
-def credit_line_open(*, customer, product, credit_limit, daily_rate, actor) -> CreditLine:
+def credit_line_open(*, customer, product, credit_limit, daily_rate, actor,
+                     statement_day=None) -> CreditLine:
+    """Open a line. A pay-later line (花呗) gets its statement day (出账日, 1 to 28, the 1st
+    unless the customer chose another)."""
     limit = to_money(credit_limit, what="credit limit")
+    if product.kind == ProductKind.PAY_LATER:
+        statement_day = 1 if statement_day is None else statement_day
+        if not (isinstance(statement_day, int) and 1 <= statement_day <= 28):
+            raise LendingError("Choose a statement day from 1 to 28.")
+    else:
+        statement_day = None
     rate = to_rate(daily_rate, what="daily rate")
     if not product.min_daily_rate <= rate <= product.max_daily_rate:
         raise LendingError(f"The daily rate must lie in the product's band "
                            f"{product.min_daily_rate}-{product.max_daily_rate}.")
     with transaction.atomic():
         line = CreditLine.objects.create(customer=customer, product=product, credit_limit=limit,
-                                         daily_rate=rate, opened_on=business_date_today())
+                                         daily_rate=rate, opened_on=business_date_today(),
+                                         statement_day=statement_day)
         audit_event_append(actor=actor, action="line.open", subject_kind="line",
                            subject_id=line.pk,
                            payload={"customer": customer.pk, "product": product.code,

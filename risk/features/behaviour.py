@@ -8,15 +8,14 @@ count. Days past due count from the due date of the oldest unpaid instalment (th
 only marks an instalment overdue after the product's grace days, but then counts from its due
 date too)."""
 
+import json
 from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db import connection
 
-from core.batch import field_in
-from lending.models import CreditLine, Instalment, LimitChange, Loan, Repayment
+from lending.models import CreditLine, Instalment, LimitChange, Loan, LoanExtension, Repayment
 from lending.rules.schedule import add_months_anchored
 
 from .application import Columns, Feature, features_hash, ratio
@@ -125,7 +124,7 @@ BEHAVIOUR_FEATURES_HASH = features_hash(BEHAVIOUR_FEATURES)
 
 def behaviour_columns(user_ids: Sequence[int], as_of: date) -> Columns:
     """Raw columns for these customers as of the close of `as_of`, in the order of `user_ids`.
-    Six queries per chunk of 50,000 customers; a customer without a line has zeros and no
+    One query per chunk of 50,000 customers; a customer without a line has zeros and no
     first_opened_on (NaT)."""
     user_ids = np.asarray(list(user_ids), dtype=np.int64)
     parts = [_columns_chunk(user_ids[i:i + CHUNK], as_of)
@@ -141,77 +140,120 @@ def behaviour_columns(user_ids: Sequence[int], as_of: date) -> Columns:
     return {name: np.concatenate(values) for name, values in columns.items()}
 
 
+# One statement per chunk. The chunk's lines, loans and instalments are read once each (a CTE
+# used twice is computed once); then one row per customer with a line ("customer": everything
+# but the late instalments, each part summed in the database, so a chunk's 60,000 instalments
+# come back as 5,000 rows), followed by one row per instalment that was late at some point up
+# to the day and may still count in a window ("late": due before the day, settled after its due
+# date or not at all, and not settled before the longest look-back began).
+#
+# An instalment an extension replaced (lending's "superseded") counts as it stood: one that
+# fell due before the extension was due, and if it was unpaid, it was late until the extension
+# settled it; one not yet due then never fell due. The limit as of the day is today's with the
+# changes after the day undone. Only reductions count as limit changes: a raise (an accepted
+# offer, the nightly rescoring's) is no sign of risk, and counting it would feed the B-card's
+# own raises back into its next score.
+_COLUMNS_SQL = f"""
+    WITH chunk AS ({{ids}}),
+    line AS (
+        SELECT id, customer_id, opened_on, credit_limit FROM {CreditLine._meta.db_table}
+        WHERE customer_id IN (SELECT id FROM chunk)),
+    loan AS (
+        SELECT loan.id, line.customer_id, loan.principal, loan.daily_rate, loan.disbursed_on
+        FROM {Loan._meta.db_table} loan JOIN line ON line.id = loan.line_id),
+    instalment AS (
+        SELECT loan.customer_id, instalment.due_date, instalment.paid_on,
+               COALESCE(instalment.paid_on, extension.business_date) AS settled_on
+        FROM {Instalment._meta.db_table} instalment
+        JOIN loan ON loan.id = instalment.loan_id
+        LEFT JOIN {LoanExtension._meta.db_table} extension
+               ON extension.id = instalment.superseded_by_id
+        WHERE instalment.due_date <= %(as_of)s
+          AND NOT (instalment.status = 'superseded'
+                   AND instalment.due_date >= extension.business_date))
+    SELECT 'customer' AS kind, line.customer_id, line.first_opened_on AS due_date,
+           NULL AS settled_on, line.credit_limit, changes.undone, changes.reductions, drawn.principal, drawn.principal_x_rate,
+           repaid.principal, due.instalments, due.on_time
+    FROM (SELECT customer_id, MIN(opened_on) AS first_opened_on,
+                 SUM(credit_limit) AS credit_limit
+          FROM line WHERE opened_on <= %(as_of)s GROUP BY customer_id) line
+    LEFT JOIN (
+        SELECT line.customer_id,
+               SUM(CASE WHEN change.business_date > %(as_of)s
+                        THEN change.old_limit - change.new_limit END) AS undone,
+               SUM(CASE WHEN change.business_date <= %(as_of)s
+                         AND change.new_limit < change.old_limit THEN 1 ELSE 0 END) AS reductions
+        FROM {LimitChange._meta.db_table} change JOIN line ON line.id = change.line_id
+        WHERE line.opened_on <= %(as_of)s AND change.business_date > %(six_months_ago)s
+        GROUP BY line.customer_id) changes ON changes.customer_id = line.customer_id
+    LEFT JOIN (
+        SELECT customer_id, SUM(principal) AS principal,
+               SUM(principal * daily_rate) AS principal_x_rate
+        FROM loan WHERE disbursed_on <= %(as_of)s
+        GROUP BY customer_id) drawn ON drawn.customer_id = line.customer_id
+    LEFT JOIN (
+        SELECT loan.customer_id, SUM(repayment.principal) AS principal
+        FROM {Repayment._meta.db_table} repayment JOIN loan ON loan.id = repayment.loan_id
+        WHERE repayment.paid_on <= %(as_of)s
+        GROUP BY loan.customer_id) repaid ON repaid.customer_id = line.customer_id
+    LEFT JOIN (
+        SELECT customer_id, COUNT(*) AS instalments,
+               SUM(CASE WHEN paid_on <= due_date THEN 1 ELSE 0 END) AS on_time
+        FROM instalment GROUP BY customer_id) due ON due.customer_id = line.customer_id
+    UNION ALL
+    SELECT 'late', customer_id, due_date, settled_on, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL
+    FROM instalment
+    WHERE due_date < %(as_of)s
+      AND (settled_on IS NULL OR (settled_on > due_date AND settled_on > %(lookback)s))
+"""
+
+
+def _chunk_ids_sql() -> str:
+    """The chunk's customer ids as a one-column table `id`, from one JSON array parameter: one
+    parameter whatever their number, on PostgreSQL and the embedded SQLite alike."""
+    if connection.vendor == "postgresql":
+        return "SELECT value::bigint AS id FROM json_array_elements_text(%(ids)s::json)"
+    return "SELECT value AS id FROM json_each(%(ids)s)"
+
+
+def _dates(values) -> np.ndarray:
+    """Dates from the database (date objects; ISO text from SQLite), None as NaT."""
+    return np.array([None if v is None else np.datetime64(v, "D") for v in values],
+                    dtype="datetime64[D]")
+
+
 def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
     ids = user_ids.tolist()
     index = {u: i for i, u in enumerate(ids)}
     n = len(ids)
+    params = {"ids": json.dumps(ids), "as_of": as_of,
+              "six_months_ago": add_months_anchored(as_of, -6),
+              "lookback": add_months_anchored(as_of, -LOOKBACK_MONTHS)}
+    with connection.cursor() as cursor:
+        cursor.execute(_COLUMNS_SQL.format(ids=_chunk_ids_sql()), params)
+        found = cursor.fetchall()
+    # (customer, first opened, -, limit, undone, reductions, drawn, at rate, repaid, due, on
+    # time) and (customer, due date, settled on, ...): the two kinds share the date columns.
+    rows = [row[1:] for row in found if row[0] == "customer"]
+    late = [row[1:4] for row in found if row[0] == "late"]
+
     first_opened = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    limit = np.zeros(n)
-    lines = {}
-    for line_id, customer_id, opened_on, credit_limit in (
-            CreditLine.objects.filter(field_in("customer_id", ids), opened_on__lte=as_of)
-            .values_list("pk", "customer_id", "opened_on", "credit_limit")):
-        lines[line_id] = customer_id
-        i = index[customer_id]
-        if np.isnat(first_opened[i]) or _day(opened_on) < first_opened[i]:
-            first_opened[i] = _day(opened_on)
-        limit[i] += float(credit_limit)
-
-    changes = np.zeros(n)
-    six_months_ago = add_months_anchored(as_of, -6)
-    for line_id, business_date, old_limit, new_limit in (
-            LimitChange.objects.filter(field_in("line_id", lines), business_date__gt=six_months_ago)
-            .order_by("-pk").values_list("line_id", "business_date", "old_limit", "new_limit")):
-        i = index[lines[line_id]]
-        if business_date <= as_of:
-            # Reductions only, as the feature says: a raise (an accepted offer, the nightly
-            # rescoring's) is no sign of risk, and counting it would feed the B-card's own
-            # raises back into its next score.
-            changes[i] += new_limit < old_limit
-        else:
-            # Undo later changes, newest first, to get back to the limit as of that day.
-            limit[i] += float(old_limit) - float(new_limit)
-
-    outstanding = np.zeros(n)
-    drawn = np.zeros(n)
-    drawn_at_rate = np.zeros(n)
-    for customer_id, principal, at_rate in (
-            Loan.objects.filter(field_in("line__customer_id", ids), disbursed_on__lte=as_of)
-            .values("line__customer_id")
-            .annotate(total=Sum("principal"), at_rate=Sum(F("principal") * F("daily_rate")))
-            .values_list("line__customer_id", "total", "at_rate")):
-        outstanding[index[customer_id]] += float(principal)
-        drawn[index[customer_id]] += float(principal)
-        drawn_at_rate[index[customer_id]] += float(at_rate)
-    for customer_id, repaid in (
-            Repayment.objects.filter(field_in("loan__line__customer_id", ids), paid_on__lte=as_of)
-            .values("loan__line__customer_id").annotate(total=Sum("principal"))
-            .values_list("loan__line__customer_id", "total")):
-        outstanding[index[customer_id]] -= float(repaid)
-
-    # An instalment an extension replaced (lending's "superseded") counts as it stood: one that
-    # fell due before the extension was due, and if it was unpaid, it was late until the
-    # extension settled it; one not yet due then never fell due.
-    instalments = (Instalment.objects.filter(field_in("loan__line__customer_id", ids))
-                   .exclude(status="superseded", due_date__gte=F("superseded_by__business_date"))
-                   .annotate(settled_on=Coalesce("paid_on", "superseded_by__business_date")))
-    due = np.zeros(n)
-    on_time = np.zeros(n)
-    for customer_id, count_due, count_on_time in (
-            instalments.filter(due_date__lte=as_of)
-            .values("loan__line__customer_id")
-            .annotate(due=Count("pk"), on_time=Count("pk", filter=Q(paid_on__lte=F("due_date"))))
-            .values_list("loan__line__customer_id", "due", "on_time")):
-        due[index[customer_id]] = count_due
-        on_time[index[customer_id]] = count_on_time
-
-    late = list(
-        instalments.filter(due_date__lt=as_of)
-        .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=F("due_date")))
-        # Not `exclude`: on an expression that may be NULL it would drop the unpaid rows too.
-        .filter(Q(settled_on__isnull=True)
-                | Q(settled_on__gt=add_months_anchored(as_of, -LOOKBACK_MONTHS)))
-        .values_list("loan__line__customer_id", "due_date", "settled_on"))
+    limit, changes, outstanding, drawn, drawn_at_rate, due, on_time = (np.zeros(n)
+                                                                       for _ in range(7))
+    if rows:
+        at = np.array([index[row[0]] for row in rows], dtype=np.int64)
+        column = list(zip(*rows, strict=True))
+        first_opened[at] = _dates(column[1])
+        # Each sum is exact in the database and becomes a float once, as the features read it.
+        limit[at] = [float(v) + (float(u) if u is not None else 0.0)
+                     for v, u in zip(column[3], column[4], strict=True)]
+        changes[at] = [v or 0 for v in column[5]]
+        drawn[at] = [float(v or 0) for v in column[6]]
+        drawn_at_rate[at] = [float(v or 0) for v in column[7]]
+        outstanding[at] = drawn[at] - [float(v or 0) for v in column[8]]
+        due[at] = [v or 0 for v in column[9]]
+        on_time[at] = [v or 0 for v in column[10]]
     return {
         "customer_id": user_ids,
         "first_opened_on": first_opened,
@@ -223,8 +265,8 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
         "instalments_due": due,
         "instalments_on_time": on_time,
         "late_customer": np.array([index[r[0]] for r in late], dtype=np.int64),
-        "late_due_date": np.array([r[1] for r in late], dtype="datetime64[D]"),
-        "late_paid_on": np.array([r[2] for r in late], dtype="datetime64[D]"),
+        "late_due_date": _dates(r[1] for r in late),
+        "late_paid_on": _dates(r[2] for r in late),
     }
 
 

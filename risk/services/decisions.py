@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import User
 from core.audit import actor_user, audit_event_append
@@ -47,8 +49,10 @@ def reasons_from_contributions(contributions: dict[str, float], *, raising: bool
     sign = 1 if raising else -1
     pushes = sorted(((sign * value, name) for name, value in contributions.items()
                      if sign * value > 0), reverse=True)[:REASONS_SHOWN]
-    return [FEATURES_BY_NAME[name].reason_up if raising else FEATURES_BY_NAME[name].reason_down
-            for _, name in pushes]
+    # In the applicant's language (the active one): the sentences are marked in
+    # risk/reason_texts.py.
+    return [_(FEATURES_BY_NAME[name].reason_up if raising else FEATURES_BY_NAME[name].reason_down)
+            for _push, name in pushes]
 
 
 def _serving_model(champion_pk) -> LoadedModel:
@@ -65,13 +69,14 @@ def _serving_model(champion_pk) -> LoadedModel:
 
 def _cooling_off_refusal(cooling: CoolingOff, product) -> RiskError:
     """The apply page's message when an earlier decision's cooling-off still stands."""
+    figures = {"product": product.name, "day": f"{cooling.decided_on:%Y-%m-%d}",
+               "decision": cooling.decision_id, "until": f"{cooling.until:%Y-%m-%d}"}
     if cooling.outcome == DecisionOutcome.APPROVED:
-        what = (f"You were approved for {product.name} on {cooling.decided_on:%Y-%m-%d} "
-                f"(decision #{cooling.decision_id}); your offer is on its page")
-    else:
-        what = (f"Your last application for {product.name} was declined on "
-                f"{cooling.decided_on:%Y-%m-%d}")
-    return RiskError(f"{what}. You may apply again from {cooling.until:%Y-%m-%d}.")
+        return RiskError(_("You were approved for %(product)s on %(day)s (decision "
+                           "#%(decision)s); your offer is on its page. You may apply again "
+                           "from %(until)s.") % figures)
+    return RiskError(_("Your last application for %(product)s was declined on %(day)s. You may "
+                       "apply again from %(until)s.") % figures)
 
 
 def _reapply_on(outcome, today, *, priced_out=False):
@@ -99,13 +104,13 @@ def credit_decide(*, customer, product) -> CreditDecision:
     started = time.perf_counter()
     today = business_date_today()
     if not product.is_active:
-        raise RiskError("This product is not open for applications.")
+        raise RiskError(_("This product is not open for applications."))
     with transaction.atomic(durable=True):
         # Locks: the customer, then the audit chain head (in audit_event_append).
         list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
         profile = applicant(customer_id=customer.pk, product=product, today=today)
         if profile is None:
-            raise RiskError("Fill in your profile before applying for credit.")
+            raise RiskError(_("Fill in your profile before applying for credit."))
         if profile.cooling_off is not None:
             raise _cooling_off_refusal(profile.cooling_off, product)
         return _decide(started, customer, product, today, profile)
@@ -149,9 +154,9 @@ def _decide(started, customer, product, today, profile) -> CreditDecision:
     except PricingDeclined as declined:
         reason = str(declined)
         if reason == RISK_TOO_HIGH:
-            reasons = reasons_from_contributions(contributions, raising=True) or [reason]
+            reasons = reasons_from_contributions(contributions, raising=True) or [_(reason)]
         else:
-            reasons = [reason]
+            reasons = [_(reason)]
         return _record(started, **record, outcome=DecisionOutcome.DECLINED, reasons=reasons,
                        reapply_on=_reapply_on(DecisionOutcome.DECLINED, today,
                                               priced_out=reason == APR_CAP_UNREACHABLE))
@@ -172,9 +177,9 @@ def _decide(started, customer, product, today, profile) -> CreditDecision:
 
 
 def officer_cap_reason(cap, product) -> str:
-    return (f"After a review of your account, your {product.name} limit is held at "
-            f"{settings.CURRENCY} {cap:,.2f}; applying again cannot raise it until the review "
-            f"is lifted.")
+    return _("After a review of your account, your %(product)s limit is held at %(amount)s; "
+             "applying again cannot raise it until the review is lifted.") % {
+        "product": product.name, "amount": f"{settings.CURRENCY} {cap:,.2f}"}
 
 
 def _record(started, **fields) -> CreditDecision:
@@ -219,18 +224,18 @@ def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
                     .select_related("product", "line")
                     .filter(pk=decision_id, customer=customer).first())
         if decision is None:
-            raise RiskError("There is no such credit decision.")
+            raise RiskError(_("There is no such credit decision."))
         if decision.accepted_at is not None:
             return decision.line
         if decision.outcome != DecisionOutcome.APPROVED:
-            raise RiskError("Only an approved offer can be accepted.")
+            raise RiskError(_("Only an approved offer can be accepted."))
         if decision.closed_at is not None:
-            raise RiskError(f"This offer was closed when you accepted offer "
-                            f"#{decision.closed_by_id}; apply again for a new decision.")
+            raise RiskError(_("This offer was closed when you accepted offer #%(number)s; apply "
+                              "again for a new decision.") % {"number": decision.closed_by_id})
         today = business_date_today()
         if today > offer_expires_on(decision):
-            raise RiskError(f"This offer expired on {offer_expires_on(decision):%Y-%m-%d}; "
-                            f"apply again for a new decision.")
+            raise RiskError(_("This offer expired on %(day)s; apply again for a new decision.")
+                            % {"day": f"{offer_expires_on(decision):%Y-%m-%d}"})
         # Every other open offer of the customer closes now (the customer's lock keeps new
         # ones from appearing meanwhile).
         now = timezone.now()
@@ -249,9 +254,10 @@ def credit_offer_accept(*, decision_id: int, customer) -> CreditLine:
                                     credit_limit=decision.credit_limit,
                                     daily_rate=decision.daily_rate, actor=customer_actor)
         elif line.status != CreditLineStatus.ACTIVE:
-            raise RiskError(f"Your {decision.product.name} line is "
-                            f"{line.get_status_display().lower()}, so its limit cannot be "
-                            f"raised now.")
+            raise RiskError(_("Your %(product)s line is %(status)s, so its limit cannot be "
+                              "raised now.") % {
+                "product": decision.product.name,
+                "status": pgettext("line status", line.get_status_display()).lower()})
         else:
             # Capped inside the service while an officer's cap holds (the reason then says so).
             line = line_limit_raise(line_id=line.pk, new_limit=decision.credit_limit,

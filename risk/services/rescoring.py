@@ -28,7 +28,11 @@ from typing import NamedTuple
 
 import numpy as np
 from django.db.models import F, Max, Q
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
+from accounts.languages import by_language
 from accounts.models import CustomerProfile, NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_system
@@ -58,7 +62,7 @@ from ..rescoring_policy import LineReviewInput, ProductTerms, line_review
 
 ACTOR = actor_system("rescore_lines")
 REVIEWED_STATUSES = (CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN)
-NOTICE_SUBJECT = "Your credit line has changed"
+NOTICE_SUBJECT = gettext_noop("Your credit line has changed")
 _MONTHS_ON_BOOK = BEHAVIOUR_FEATURE_NAMES.index("months_on_book")
 _WORST_DPD_6M = BEHAVIOUR_FEATURE_NAMES.index("worst_dpd_6m")
 _PROBABILITY = Decimal("0.000001")
@@ -252,20 +256,26 @@ def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> No
                    "probability": scores.probabilities[row], "grade": scores.grades[row],
                    "reason_codes": list(review.reason_codes), "findings": list(review.findings)})
     applied = {c.line_id for c in lines_terms_change(changes.values(), day=day, actor=ACTOR)}
-    reviews, notices = [], []
+    reviews, told = [], []
     for line, row, review in decided:
         if line.pk not in applied:
             continue
+        told.append((line, review))
         reviews.append((
             line.pk, day, version.pk, scores.probabilities[row], scores.grades[row],
             line.credit_limit, line.credit_limit if review.new_limit is None
             else review.new_limit, line.daily_rate,
             line.daily_rate if review.new_daily_rate is None else review.new_daily_rate,
             [{"code": r.code, "text": r.text} for r in review.reasons], list(review.findings)))
-        notices.append(NoticeDraft(customer_id=line.customer_id, kind=NoticeKind.ACCOUNT,
-                                   key=f"line-review:{line.pk}:{day.isoformat()}",
-                                   subject=NOTICE_SUBJECT, body="\n\n".join(review.reason_texts),
-                                   business_date=day))
+    # Each customer's notice in their language; the records above stay in English.
+    notices = []
+    for language, group in by_language(told, customer_id=lambda t: t[0].customer_id).items():
+        with translation.override(language):
+            subject = gettext(NOTICE_SUBJECT)
+            notices += [NoticeDraft(customer_id=line.customer_id, kind=NoticeKind.ACCOUNT,
+                                    key=f"line-review:{line.pk}:{day.isoformat()}",
+                                    subject=subject, body="\n\n".join(review.reason_texts),
+                                    business_date=day) for line, review in group]
     rows_insert(LineReview, ["line_id", "business_date", "model_version_id", "probability",
                              "grade", "old_limit", "new_limit", "old_daily_rate",
                              "new_daily_rate", "reasons", "findings"], reviews)

@@ -35,6 +35,7 @@ from lending.models import Loan, LoanStatus, ProductKind, RepaymentMethod
 from lending.rules.schedule import add_months_anchored
 from lending.selectors import amount_due_on
 from operations.demo_back_office import BackOffice
+from operations.demo_merchant import demo_merchant_seed
 from operations.nightly_close import business_day_close
 from risk.models import DecisionOutcome
 from risk.services.decisions import credit_decide, credit_offer_accept
@@ -91,6 +92,7 @@ class Command(BaseCommand):
                                      funding_share="0.70", actor=SEEDING)
         services.partner_bank_create(code="jnbank", name="Jiangnan Demo Rural Bank",
                                      funding_share="0.50", actor=SEEDING)
+        demo_merchant_seed()
         staff = {username: account_services.staff_user_create(
                      username=username, password=password, role=role, superuser=role is None)
                  for username, role, password in STAFF}

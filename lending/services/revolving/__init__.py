@@ -1,0 +1,35 @@
+"""The pay-later line's services (花呗): purchases, refunds, payments, instalment plans and the
+statement cut. The only writers of `lending/models/revolving.py`; the rules they apply are in
+`lending/rules/statements.py` and `plans.py`."""
+
+from .delinquency import statements_past_due_set, statements_past_their_due_date
+from .payments import credit_balance_pay_back, line_pay
+from .plans import (
+    plan_quote_fingerprint,
+    plan_quote_for_purchase,
+    plan_quote_for_statement,
+    plan_settle_early,
+    purchase_convert,
+    statement_convert,
+)
+from .purchases import pay_later_line_open, purchase_create
+from .refunds import purchase_refund
+from .statements import lines_due_a_statement, statements_cut
+
+__all__ = [
+    "credit_balance_pay_back",
+    "line_pay",
+    "lines_due_a_statement",
+    "pay_later_line_open",
+    "plan_quote_fingerprint",
+    "plan_quote_for_purchase",
+    "plan_quote_for_statement",
+    "plan_settle_early",
+    "purchase_convert",
+    "purchase_create",
+    "purchase_refund",
+    "statement_convert",
+    "statements_past_due_set",
+    "statements_past_their_due_date",
+    "statements_cut",
+]
