@@ -15,11 +15,20 @@ from .plans import (
 from .purchases import pay_later_line_open, purchase_create
 from .refunds import purchase_refund
 from .statements import lines_due_a_statement, statements_cut
+from .write_off import (
+    line_recovery_book,
+    line_write_off_owed,
+    lines_write_off,
+    statements_due_for_write_off_ids,
+)
 
 __all__ = [
     "credit_balance_pay_back",
     "line_pay",
+    "line_recovery_book",
+    "line_write_off_owed",
     "lines_due_a_statement",
+    "lines_write_off",
     "pay_later_line_open",
     "plan_quote_fingerprint",
     "plan_quote_for_purchase",
@@ -32,4 +41,5 @@ __all__ = [
     "statements_past_due_set",
     "statements_past_their_due_date",
     "statements_cut",
+    "statements_due_for_write_off_ids",
 ]

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import F
 
 from core.calendar import business_date_today
-from core.idempotency import idempotency_key_claim, idempotency_result_store
+from core.idempotency import actor_of_scope, idempotency_key_claim, idempotency_result_store
 from core.money import to_amount
 
 from ...errors import LendingError, Overpayment
@@ -17,6 +17,7 @@ from ...models import (
     PayLaterPaymentKind,
     Purchase,
 )
+from ...models.revolving import LineRecovery, LineWriteOff
 from ...rules.delinquency import days_past_due
 from ...rules.statements import PaymentTooLarge, overdue_since, split_payment
 from .. import ledger
@@ -29,6 +30,7 @@ from .common import (
     statement_principal_credit,
     statement_settle_if_paid,
 )
+from .write_off import line_recovery_book
 
 
 def unbilled_left(line_id: int, *, lock: bool) -> list[tuple[int, Decimal]]:
@@ -85,19 +87,28 @@ def payment_apply(*, line, statement, amount, day, kind, legs_from, memo) -> Pay
     return payment
 
 
-def line_pay(*, line, amount, scope, idempotency_key) -> PayLaterPayment:
+def line_pay(*, line, amount, scope, idempotency_key) -> PayLaterPayment | LineRecovery:
     """还款: pay the open statement (penalty, interest, fees, instalment parts, purchases), then
     purchases not yet billed, oldest first; more than all of it is refused. Paying the
     statement's minimum (or what was past due) makes it current at once; paid in full by the
-    due date, it was interest-free. One durable transaction; the same key replays the first
+    due date, it was interest-free. On a written-off line the payment is a `LineRecovery`
+    (`write_off.line_recovery_book`). One durable transaction; the same key replays the first
     payment."""
     amount = to_amount(amount)
     payload = {"line": line.pk, "amount": str(amount), "kind": "pay_later_payment"}
     with transaction.atomic(durable=True):
         record, replay = idempotency_key_claim(scope=scope, key=idempotency_key, payload=payload)
         if replay is not None:
+            if "recovery_id" in replay:
+                return LineRecovery.objects.get(pk=replay["recovery_id"])
             return PayLaterPayment.objects.get(pk=replay["payment_id"])
         line = pay_later_line_lock(line.pk)
+        if LineWriteOff.objects.filter(line=line).exists():
+            # Money received after a write-off is a recovery: nothing is open to pay.
+            recovery = line_recovery_book(line=line, amount=amount, day=business_date_today(),
+                                          actor=actor_of_scope(scope))
+            idempotency_result_store(record, {"recovery_id": recovery.pk})
+            return recovery
         statement = open_statement_lock(line.pk)
         payment = payment_apply(line=line, statement=statement, amount=amount,
                                 day=business_date_today(), kind=PayLaterPaymentKind.PAYMENT,

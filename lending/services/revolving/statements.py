@@ -24,7 +24,7 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 
 from core.batch import field_in, rows_insert, rows_update
@@ -54,6 +54,7 @@ from ...rules.statements import (
 )
 from .. import ledger
 from .common import ZERO, statement_owed
+from .statements_sql import statements_cut_sql
 
 
 def lines_due_a_statement(day) -> list[int]:
@@ -94,9 +95,11 @@ def _interest(last: Statement | None, day, product, credits) -> Decimal:
                               end=day, daily_rate=product.revolving_daily_rate)
 
 
-def statements_cut(*, day, first_id=None, last_id=None) -> int:
+def statements_cut(*, day, first_id=None, last_id=None, in_python=False) -> int:
     """Cut the statements dated `day` of the lines from `first_id` to `last_id` whose statement
-    day it is (see the module's doc); returns how many statements were cut."""
+    day it is (see the module's doc); returns how many statements were cut. PostgreSQL runs
+    the set-based statements of `statements_sql.py`; the embedded demo database (SQLite), or
+    `in_python` (the test that compares both), the same rules in Python."""
     lines = CreditLine.objects.filter(statement_day=day.day, product__kind=ProductKind.PAY_LATER,
                                       opened_on__lt=day).exclude(status=CreditLineStatus.CLOSED)
     if first_id is not None:
@@ -109,78 +112,107 @@ def statements_cut(*, day, first_id=None, last_id=None) -> int:
         rows = [r for r in rows if r[0] not in done]
         if not rows:
             return 0
-        line_ids = [r[0] for r in rows]
-        products = {p.pk: p for p in CreditProduct.objects.filter(
-            pk__in={product_id for _, product_id, _, _ in rows})}
-        latest = _latest_statements(line_ids)
-        credits = _credits_by_statement(latest)
-        purchases = _unbilled_by_line(line_ids, day)
-        parts = _next_parts_by_line(line_ids, day)
-        batch = ledger.JournalBatch(day)
-        new_rows, rolled, credit_used, payments = [], [], {}, []
-        for line_id, product_id, credit_balance, opened_on in rows:
-            product = products[product_id]
-            last = latest.get(line_id)
-            interest = _interest(last, day, product, credits)
-            carried = statement_owed(last) if last is not None and last.status == (
-                StatementStatus.OPEN) else StatementOwed()
-            bill_parts = parts.get(line_id, [])
-            parts_principal = sum((p[1] for p in bill_parts), ZERO)
-            parts_fee = sum((p[2] for p in bill_parts), ZERO)
-            new_purchases = sum((net for _, net, in_plan in purchases.get(line_id, [])
-                                 if not in_plan), ZERO)
-            revolved = carried.parts + carried.purchases
-            carried_charges = carried.penalty + carried.interest + carried.fees
-            if not (interest or carried.total or parts_principal or parts_fee or new_purchases
-                    or purchases.get(line_id)):
-                continue
-            statement = Statement(
-                line_id=line_id, seq=(last.seq + 1) if last else 1,
-                period_start=(last.statement_date + timedelta(days=1)) if last else opened_on,
-                statement_date=day, due_date=due_date_of(day, product.statement_due_days),
-                new_purchases=new_purchases, revolved_principal=revolved,
-                carried_charges=carried_charges,
-                earlier_minimum_unpaid=(max(last.minimum_due - last.total_paid, ZERO)
-                                        if carried.total else ZERO),
-                principal_billed=revolved + new_purchases + parts_principal,
-                penalty_due=carried.penalty, interest_due=carried.interest + interest,
-                fees_due=carried.fees + parts_fee, parts_due=parts_principal,
-                purchases_due=revolved + new_purchases,
-                overdue_since=last.overdue_since if carried.total else None,
-                days_past_due=last.days_past_due if carried.total else 0,
-                penalty_charged_through=last.penalty_charged_through if carried.total else None)
-            statement.minimum_due = minimum_payment(
-                rate=product.minimum_payment_rate, new_purchases=new_purchases,
-                revolved_principal=revolved, parts=parts_principal, fees=statement.fees_due,
-                interest=statement.interest_due, penalty=statement.penalty_due,
-                carried_charges=carried_charges,
-                earlier_minimum_unpaid=statement.earlier_minimum_unpaid,
-                balance=statement.total_due)
-            if carried.total:
-                rolled.append(last.pk)
-            if credit_balance > 0:
-                credit_used[line_id] = _credit_apply(statement, credit_balance, day, payments)
-            if statement.balance == 0:
-                statement.status, statement.paid_on = StatementStatus.PAID, day
-                statement.overdue_since, statement.days_past_due = None, 0
-            new_rows.append(statement)
-            legs_interest = interest
-            if legs_interest:
-                batch.add(kind="revolving_interest", line_id=line_id, memo="Revolving interest",
-                          legs=[(ledger.INTEREST_RECEIVABLE, legs_interest),
-                                (ledger.REVOLVING_INTEREST_INCOME, -legs_interest)])
-            if parts_fee:
-                batch.add(kind="plan_fee", line_id=line_id, memo="Instalment plan fees billed",
-                          legs=[(ledger.PLAN_FEE_RECEIVABLE, parts_fee),
-                                (ledger.PLAN_FEE_INCOME, -parts_fee)])
-        # The statements before roll first: a line has one open statement at a time.
-        Statement.objects.filter(field_in("id", rolled)).update(status=StatementStatus.ROLLED)
-        ids = _statements_insert(new_rows)
-        by_line = {s.line_id: pk for s, pk in zip(new_rows, ids, strict=True)}
-        _purchases_attach(purchases, by_line)
-        _parts_bill(parts, by_line)
-        _credit_book(credit_used, payments, by_line, batch, day)
-        batch.post()
+        if connection.vendor == "postgresql" and not in_python:
+            cut, with_credit = statements_cut_sql(day=day, line_ids=[r[0] for r in rows])
+            _credit_balances_apply(with_credit, day)
+            return cut
+        return _cut_in_python(rows, day)
+
+
+def _credit_balances_apply(with_credit, day):
+    """The credit balances of lines just cut pay their new statements first (few lines: a
+    credit balance comes from a refund on a statement already paid)."""
+    if not with_credit:
+        return
+    balances = dict(CreditLine.objects.filter(pk__in=[line for line, _ in with_credit])
+                    .values_list("pk", "credit_balance"))
+    batch = ledger.JournalBatch(day)
+    used, payments = {}, []
+    for line_id, statement_id in with_credit:
+        statement = Statement.objects.get(pk=statement_id)
+        used[line_id] = _credit_apply(statement, balances[line_id], day, payments)
+        _statement_close_if_paid(statement, day)
+        statement.save()
+    _credit_book(used, payments, dict(with_credit), batch, day)
+    batch.post()
+
+
+def _statement_close_if_paid(statement, day):
+    if statement.status == StatementStatus.OPEN and statement.balance == 0:
+        statement.status, statement.paid_on = StatementStatus.PAID, day
+        statement.overdue_since, statement.days_past_due = None, 0
+
+
+def _cut_in_python(rows, day) -> int:
+    line_ids = [r[0] for r in rows]
+    products = {p.pk: p for p in CreditProduct.objects.filter(
+        pk__in={product_id for _, product_id, _, _ in rows})}
+    latest = _latest_statements(line_ids)
+    credits = _credits_by_statement(latest)
+    purchases = _unbilled_by_line(line_ids, day)
+    parts = _next_parts_by_line(line_ids, day)
+    batch = ledger.JournalBatch(day)
+    new_rows, rolled, credit_used, payments = [], [], {}, []
+    for line_id, product_id, credit_balance, opened_on in rows:
+        product = products[product_id]
+        last = latest.get(line_id)
+        interest = _interest(last, day, product, credits)
+        carried = statement_owed(last) if last is not None and last.status == (
+            StatementStatus.OPEN) else StatementOwed()
+        bill_parts = parts.get(line_id, [])
+        parts_principal = sum((p[1] for p in bill_parts), ZERO)
+        parts_fee = sum((p[2] for p in bill_parts), ZERO)
+        new_purchases = sum((net for _, net, in_plan in purchases.get(line_id, [])
+                             if not in_plan), ZERO)
+        revolved = carried.parts + carried.purchases
+        carried_charges = carried.penalty + carried.interest + carried.fees
+        if not (interest or carried.total or parts_principal or parts_fee or new_purchases
+                or purchases.get(line_id)):
+            continue
+        statement = Statement(
+            line_id=line_id, seq=(last.seq + 1) if last else 1,
+            period_start=(last.statement_date + timedelta(days=1)) if last else opened_on,
+            statement_date=day, due_date=due_date_of(day, product.statement_due_days),
+            new_purchases=new_purchases, revolved_principal=revolved,
+            carried_charges=carried_charges,
+            earlier_minimum_unpaid=(max(last.minimum_due - last.total_paid, ZERO)
+                                    if carried.total else ZERO),
+            principal_billed=revolved + new_purchases + parts_principal,
+            penalty_due=carried.penalty, interest_due=carried.interest + interest,
+            fees_due=carried.fees + parts_fee, parts_due=parts_principal,
+            purchases_due=revolved + new_purchases,
+            overdue_since=last.overdue_since if carried.total else None,
+            days_past_due=last.days_past_due if carried.total else 0,
+            penalty_charged_through=last.penalty_charged_through if carried.total else None)
+        statement.minimum_due = minimum_payment(
+            rate=product.minimum_payment_rate, new_purchases=new_purchases,
+            revolved_principal=revolved, parts=parts_principal, fees=statement.fees_due,
+            interest=statement.interest_due, penalty=statement.penalty_due,
+            carried_charges=carried_charges,
+            earlier_minimum_unpaid=statement.earlier_minimum_unpaid,
+            balance=statement.total_due)
+        if carried.total:
+            rolled.append(last.pk)
+        if credit_balance > 0:
+            credit_used[line_id] = _credit_apply(statement, credit_balance, day, payments)
+        _statement_close_if_paid(statement, day)
+        new_rows.append(statement)
+        if interest:
+            batch.add(kind="revolving_interest", line_id=line_id, memo="Revolving interest",
+                      legs=[(ledger.INTEREST_RECEIVABLE, interest),
+                            (ledger.REVOLVING_INTEREST_INCOME, -interest)])
+        if parts_fee:
+            batch.add(kind="plan_fee", line_id=line_id, memo="Instalment plan fees billed",
+                      legs=[(ledger.PLAN_FEE_RECEIVABLE, parts_fee),
+                            (ledger.PLAN_FEE_INCOME, -parts_fee)])
+    # The statements before roll first: a line has one open statement at a time.
+    Statement.objects.filter(field_in("id", rolled)).update(status=StatementStatus.ROLLED)
+    ids = _statements_insert(new_rows)
+    by_line = {s.line_id: pk for s, pk in zip(new_rows, ids, strict=True)}
+    _purchases_attach(purchases, by_line)
+    _parts_bill(parts, by_line)
+    _credit_book(credit_used, payments, by_line, batch, day)
+    batch.post()
     return len(new_rows)
 
 
