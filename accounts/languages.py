@@ -30,8 +30,7 @@ def customer_language(customer) -> str:
 def customer_languages(customer_ids) -> dict[int, str]:
     """Customer id -> language, in one query."""
     ids = set(customer_ids)
-    known = dict(User.objects.filter(pk__in=ids).exclude(language="")
-                 .values_list("pk", "language"))
+    known = dict(User.objects.filter(pk__in=ids).exclude(language="").values_list("pk", "language"))
     return {pk: known.get(pk, settings.LANGUAGE_CODE) for pk in ids}
 
 

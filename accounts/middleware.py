@@ -32,11 +32,15 @@ class CustomerLanguageMiddleware:
         response = self.get_response(request)
         if kept and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != kept:
             response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME, kept, max_age=settings.LANGUAGE_COOKIE_AGE,
-                path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                settings.LANGUAGE_COOKIE_NAME,
+                kept,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
                 secure=settings.LANGUAGE_COOKIE_SECURE,
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
         return response
 
     @staticmethod

@@ -136,6 +136,15 @@ def registered_steps() -> list[str]:
 
 # The nightly rescoring's past nights ------------------------------------------------------------
 
+def _rescore_process_start(book_name):
+    """A fresh process (spawned, not forked: XGBoost's OpenMP threads do not survive a fork)
+    with Django on the book."""
+    import django
+
+    django.setup()
+    django_use(book_name)
+
+
 def _rescore_chunk(day, first_id, last_id):
     """One chunk of a past night's rescoring in its own transaction, as a close chunk does it."""
     from django.db import transaction
@@ -164,8 +173,8 @@ def past_nights_rescore(book_name, first_id, last_id, processes, progress=print)
         started = time.perf_counter()
         customers = [c for c in customers_to_rescore(day) if first_id <= c <= last_id]
         bounds = chunk_bounds(customers, settings.CLOSE_CHUNK_SIZE)
-        django_release()  # the processes fork from here: each opens its own connection
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
+        with multiprocessing.get_context("spawn").Pool(
+                processes, initializer=_rescore_process_start, initargs=(book_name,)) as pool:
             lines = sum(pool.starmap(_rescore_chunk, [(day, a, b) for a, b in bounds]))
         progress(f"  rescored {day}: {lines:,} lines in {time.perf_counter() - started:.1f} s")
     django_release()

@@ -13,7 +13,6 @@ from .models import (
     HardshipReason,
 )
 
-
 MONTHS_ASKED = format_lazy(_("Ask for 1 to {most} months."), most=HARDSHIP_MONTHS_MAX)
 
 

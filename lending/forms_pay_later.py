@@ -40,7 +40,7 @@ class PayForm(forms.Form):
     choice = forms.ChoiceField(label=_("How much to pay"), widget=forms.RadioSelect)
     amount = _amount_field(
         required=False,
-        label=_("Another amount"),
+        label=_("Amount"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     full_amount = _amount_field(required=False, widget=forms.HiddenInput)

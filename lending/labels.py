@@ -13,19 +13,37 @@ from .models import CreditLineStatus, InstalmentStatus, LoanStatus, RepaymentMet
 
 # Choices -> (context used in the templates, the labels marked under it).
 CUSTOMER_LABELS = {
-    CreditLineStatus: ("line status", [
-        pgettext_lazy("line status", "Active"), pgettext_lazy("line status", "Frozen"),
-        pgettext_lazy("line status", "Closed")]),
-    LoanStatus: ("loan status", [
-        pgettext_lazy("loan status", "Active"), pgettext_lazy("loan status", "Paid off"),
-        pgettext_lazy("loan status", "Written off")]),
-    InstalmentStatus: ("instalment status", [
-        pgettext_lazy("instalment status", "Not yet due"),
-        pgettext_lazy("instalment status", "Overdue"),
-        pgettext_lazy("instalment status", "Paid"),
-        pgettext_lazy("instalment status", "Replaced by a new schedule")]),
-    RepaymentMethod: ("repayment method", [
-        pgettext_lazy("repayment method", "Equal instalments"),
-        pgettext_lazy("repayment method", "Equal principal"),
-        pgettext_lazy("repayment method", "Interest first, principal at the end")]),
+    CreditLineStatus: (
+        "line status",
+        [
+            pgettext_lazy("line status", "Active"),
+            pgettext_lazy("line status", "Frozen"),
+            pgettext_lazy("line status", "Closed"),
+        ],
+    ),
+    LoanStatus: (
+        "loan status",
+        [
+            pgettext_lazy("loan status", "Active"),
+            pgettext_lazy("loan status", "Paid off"),
+            pgettext_lazy("loan status", "Written off"),
+        ],
+    ),
+    InstalmentStatus: (
+        "instalment status",
+        [
+            pgettext_lazy("instalment status", "Not yet due"),
+            pgettext_lazy("instalment status", "Overdue"),
+            pgettext_lazy("instalment status", "Paid"),
+            pgettext_lazy("instalment status", "Replaced by a new schedule"),
+        ],
+    ),
+    RepaymentMethod: (
+        "repayment method",
+        [
+            pgettext_lazy("repayment method", "Equal instalments"),
+            pgettext_lazy("repayment method", "Equal principal"),
+            pgettext_lazy("repayment method", "Interest first, principal at the end"),
+        ],
+    ),
 }

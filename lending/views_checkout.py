@@ -26,8 +26,10 @@ from .services.checkout import CheckoutRefused, pay_later_line_of
 def return_url_for(checkout) -> str:
     """The merchant's return URL with the checkout's token and status added to its query."""
     joiner = "&" if "?" in checkout.return_url else "?"
-    return (f"{checkout.return_url}{joiner}"
-            f"{urlencode({'checkout': checkout.token, 'status': checkout.status})}")
+    return (
+        f"{checkout.return_url}{joiner}"
+        f"{urlencode({'checkout': checkout.token, 'status': checkout.status})}"
+    )
 
 
 def refusal_text(error) -> str:
@@ -41,8 +43,9 @@ def why_not_payable(checkout, line) -> str:
     nothing does. The same rules the confirmation applies under its locks: this is only so
     that the page says so before the customer presses Confirm."""
     if line is None:
-        return _("You have no pay-later line to pay with. Apply for one, then come back to "
-                 "this page.")
+        return _(
+            "You have no pay-later line to pay with. Apply for one, then come back to this page."
+        )
     if line.status == CreditLineStatus.FROZEN:
         return _("Your pay-later line is frozen, so it cannot be used for purchases now.")
     if line.status != CreditLineStatus.ACTIVE:
@@ -61,13 +64,22 @@ def checkout_page(request, checkout, *, error="", status=200):
     if line is not None and line.statement_day:
         statement_date = statement_date_for(business_date_today(), line.statement_day)
         due_date = due_date_of(statement_date, line.product.statement_due_days)
-    return render(request, "lending/checkout.html", {
-        "currency": settings.CURRENCY, "checkout": checkout, "state": state, "line": line,
-        "statement_date": statement_date, "due_date": due_date,
-        "blocked": why_not_payable(checkout, line) if state == CheckoutStatus.PENDING else "",
-        "error": error,
-        "return_url": return_url_for(checkout) if state != CheckoutStatus.PENDING else "",
-    }, status=status)
+    return render(
+        request,
+        "lending/checkout.html",
+        {
+            "currency": settings.CURRENCY,
+            "checkout": checkout,
+            "state": state,
+            "line": line,
+            "statement_date": statement_date,
+            "due_date": due_date,
+            "blocked": why_not_payable(checkout, line) if state == CheckoutStatus.PENDING else "",
+            "error": error,
+            "return_url": return_url_for(checkout) if state != CheckoutStatus.PENDING else "",
+        },
+        status=status,
+    )
 
 
 def _checkout_of(token):

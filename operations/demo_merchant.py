@@ -13,9 +13,15 @@ DEMO_MERCHANT_CODE = "demo-shop"
 
 def demo_merchant_seed() -> Merchant:
     merchant = merchant_create(
-        code=DEMO_MERCHANT_CODE, name="Demo Shop", fee_rate="0.006",
-        return_url_prefixes=[f"{origin}/demo-shop/" for origin in settings.DEMO_SHOP_ORIGINS])
-    merchant_client_create(merchant=merchant, name="Demo Shop back end",
-                           client_id=settings.DEMO_SHOP_CLIENT_ID,
-                           client_secret=settings.DEMO_SHOP_CLIENT_SECRET)
+        code=DEMO_MERCHANT_CODE,
+        name="Demo Shop",
+        fee_rate="0.006",
+        return_url_prefixes=[f"{origin}/demo-shop/" for origin in settings.DEMO_SHOP_ORIGINS],
+    )
+    merchant_client_create(
+        merchant=merchant,
+        name="Demo Shop back end",
+        client_id=settings.DEMO_SHOP_CLIENT_ID,
+        client_secret=settings.DEMO_SHOP_CLIENT_SECRET,
+    )
     return merchant

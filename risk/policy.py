@@ -12,8 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.identity import IdNumberInvalid, id_number_parse
 from accounts.models import CustomerProfile
@@ -76,11 +75,11 @@ def max_debt_to_income(product_code: str) -> Decimal:
 def adult(p: PolicyInput) -> RuleResult:
     age = age_on(p.profile.birth_date, p.today)
     if age < ADULT_AGE:
-        return failed("adult", gettext_noop("You must be at least %(age)d years old to apply."), age,
-                      age=ADULT_AGE)
+        return failed("adult", gettext_noop("You must be at least %(age)d years old to apply."),
+                      age, age=ADULT_AGE)
     if age > settings.RISK_MAX_AGE:
-        return failed("adult", gettext_noop("We lend to applicants up to the age of %(age)d."), age,
-                      age=settings.RISK_MAX_AGE)
+        return failed("adult", gettext_noop("We lend to applicants up to the age of %(age)d."),
+                      age, age=settings.RISK_MAX_AGE)
     return RuleResult("adult", True, f"You are between {ADULT_AGE} and "
                                      f"{settings.RISK_MAX_AGE} years old.", age)
 
@@ -91,8 +90,9 @@ def consents(p: PolicyInput) -> RuleResult:
     if all(given.values()):
         return RuleResult("consents", True, "You agreed to a credit check and to the use of "
                                             "your data.", given)
-    return failed("consents", gettext_noop("We need your consent to a credit check and to the use of "
-                                 "your data; you can give both on your profile."), given)
+    return failed("consents", gettext_noop(
+        "We need your consent to a credit check and to the use of your data; you can give both "
+        "on your profile."), given)
 
 
 def _identity_holds(profile) -> bool:
@@ -109,9 +109,9 @@ def _identity_holds(profile) -> bool:
 def identity_verified(p: PolicyInput) -> RuleResult:
     if _identity_holds(p.profile):
         return RuleResult("identity_verified", True, "Your identity is verified.", True)
-    return failed("identity_verified", gettext_noop("We could not verify your identity: enter your "
-                                          "resident identity number and the date of birth on "
-                                          "your identity card on your profile."), False)
+    return failed("identity_verified", gettext_noop(
+        "We could not verify your identity: enter your resident identity number and the date of "
+        "birth on your identity card on your profile."), False)
 
 
 def not_block_listed(p: PolicyInput) -> RuleResult:
@@ -145,9 +145,9 @@ def debt_to_income(p: PolicyInput) -> RuleResult:
     if ratio is not None and ratio < bound:
         return RuleResult("debt_to_income", True, "Your other debts are affordable on your "
                                                   "income.", shown)
-    return failed("debt_to_income", gettext_noop("Your monthly payments on other debts are too high for "
-                                       "your income: we lend when they are below %(percent)s "
-                                       "of it."), shown, percent=f"{bound * 100:.0f}%")
+    return failed("debt_to_income", gettext_noop(
+        "Your monthly payments on other debts are too high for your income: we lend when they "
+        "are below %(percent)s of it."), shown, percent=f"{bound * 100:.0f}%")
 
 
 # Standing on our own book: a customer who owes us, whose line is frozen, or whose loan we
@@ -155,23 +155,24 @@ def debt_to_income(p: PolicyInput) -> RuleResult:
 def nothing_overdue(p: PolicyInput) -> RuleResult:
     if not p.has_overdue:
         return RuleResult("nothing_overdue", True, "You have no payment overdue with us.", False)
-    return failed("nothing_overdue", gettext_noop("You have a payment overdue: please repay it before "
-                                        "applying again."), True)
+    return failed("nothing_overdue", gettext_noop(
+        "You have a payment overdue: please repay it before applying again."), True)
 
 
 def no_frozen_line(p: PolicyInput) -> RuleResult:
     if not p.has_frozen_line:
         return RuleResult("no_frozen_line", True, "None of your credit lines is frozen.", False)
-    return failed("no_frozen_line", gettext_noop("Your credit line is frozen, so we cannot lend you more "
-                                       "until it is unfrozen."), True)
+    return failed("no_frozen_line", gettext_noop(
+        "Your credit line is frozen, so we cannot lend you more until it is unfrozen."), True)
 
 
 def nothing_written_off(p: PolicyInput) -> RuleResult:
     if not p.has_written_off:
         return RuleResult("nothing_written_off", True, "No loan of yours was written off.",
                           False)
-    return failed("nothing_written_off", gettext_noop("An earlier loan was written off because it went "
-                                            "unpaid, so we cannot lend to you again."), True)
+    return failed("nothing_written_off", gettext_noop(
+        "An earlier loan was written off because it went unpaid, so we cannot lend to you "
+        "again."), True)
 
 
 RULES: tuple[Callable[[PolicyInput], RuleResult], ...] = (

@@ -33,8 +33,8 @@ REFERENCE_PRINCIPAL = Decimal("10000.00")
 # Marked for translation only: a decision translates its reasons (risk.services.decisions).
 INCOME_TOO_LOW = gettext_noop("Your monthly income is too low for the smallest amount we lend.")
 RISK_TOO_HIGH = gettext_noop("Your overall risk score is above what we can approve today.")
-APR_CAP_UNREACHABLE = gettext_noop("We cannot offer this product at a price within its maximum APR at "
-                         "the moment.")
+APR_CAP_UNREACHABLE = gettext_noop("We cannot offer this product at a price within its maximum "
+                                   "APR at the moment.")
 
 
 class PricingDeclined(Exception):

@@ -42,8 +42,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from functools import lru_cache
 
 from django.conf import settings
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from core.money import CENT
 
@@ -268,14 +267,16 @@ def _lower(inputs: LineReviewInput, target: Decimal,
         findings.append(LOWER_HELD_BY_DRAWN)
         return None, None
     if code == LIMIT_LOWERED:
-        message = gettext_noop("After our regular review of your account, we have lowered your credit "
-                     "limit from %(old)s to %(new)s. The loans you have already drawn and their "
-                     "repayments do not change.")
+        message = gettext_noop(
+            "After our regular review of your account, we have lowered your credit limit from "
+            "%(old)s to %(new)s. The loans you have already drawn and their repayments do not "
+            "change.")
     else:
-        message = gettext_noop("After our regular review of your account, we cannot lend you more for "
-                     "now, so we have lowered your credit limit from %(old)s to %(new)s, the "
-                     "amount you have drawn. Your line stays open, and the loans you have drawn "
-                     "and their repayments do not change.")
+        message = gettext_noop(
+            "After our regular review of your account, we cannot lend you more for now, so we "
+            "have lowered your credit limit from %(old)s to %(new)s, the amount you have drawn. "
+            "Your line stays open, and the loans you have drawn and their repayments do not "
+            "change.")
     return new, Reason(code, message, (("old", _money(current)), ("new", _money(new))))
 
 
@@ -305,9 +306,9 @@ def _raise(inputs: LineReviewInput, target: Decimal,
         # Cannot happen with amounts in cents: the step is at least LIMIT_STEP, and the target,
         # the product's maximum and the cap are all above the current limit here.
         return None, None
-    return new, Reason(LIMIT_RAISED, gettext_noop("Thanks to your record of repaying on time, we have "
-                                        "raised your credit limit from %(old)s to %(new)s."),
-                       (("old", _money(current)), ("new", _money(new))))
+    return new, Reason(LIMIT_RAISED, gettext_noop(
+        "Thanks to your record of repaying on time, we have raised your credit limit from "
+        "%(old)s to %(new)s."), (("old", _money(current)), ("new", _money(new))))
 
 
 def _price(inputs: LineReviewInput, findings: list[str]
@@ -325,14 +326,16 @@ def _price(inputs: LineReviewInput, findings: list[str]
         return None, None, None
     if rate < current:
         code = RATE_LOWERED
-        message = gettext_noop("After our regular review of your account, the daily interest rate for "
-                     "new loans on your line is now %(rate)s%% a day (APR %(apr)s%%), down from "
-                     "%(old)s%% a day. The loans you have already drawn keep their rate.")
+        message = gettext_noop(
+            "After our regular review of your account, the daily interest rate for new loans on "
+            "your line is now %(rate)s%% a day (APR %(apr)s%%), down from %(old)s%% a day. The "
+            "loans you have already drawn keep their rate.")
     else:
         code = RATE_RAISED
-        message = gettext_noop("After our regular review of your account, the daily interest rate for "
-                     "new loans on your line is now %(rate)s%% a day (APR %(apr)s%%), up from "
-                     "%(old)s%% a day. The loans you have already drawn keep their rate.")
+        message = gettext_noop(
+            "After our regular review of your account, the daily interest rate for new loans on "
+            "your line is now %(rate)s%% a day (APR %(apr)s%%), up from %(old)s%% a day. The "
+            "loans you have already drawn keep their rate.")
     return rate, apr, Reason(code, message, (("rate", _percent(rate)), ("apr", f"{apr:.2f}"),
                                              ("old", _percent(current))))
 

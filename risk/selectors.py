@@ -13,7 +13,10 @@ from lending.models import (
     InstalmentStatus,
     Loan,
     LoanStatus,
+    Statement,
+    StatementStatus,
 )
+from lending.models.revolving import LineWriteOff
 
 from .features.application import SIGNAL_COLUMNS
 from .models import (
@@ -31,6 +34,8 @@ _VERIFICATION = IncomeVerification._meta.db_table
 _LINE = CreditLine._meta.db_table
 _LOAN = Loan._meta.db_table
 _INSTALMENT = Instalment._meta.db_table
+_STATEMENT = Statement._meta.db_table
+_LINE_WRITE_OFF = LineWriteOff._meta.db_table
 
 # A block matches the person: their identity number, or the same full name (case and spaces
 # aside) and date of birth, so a new number for the same person is caught too. The number's
@@ -50,8 +55,9 @@ SELECT profile.*, {", ".join(f"signals.{name}" for name in SIGNAL_COLUMNS)},
             THEN 1 ELSE 0 END AS verified_since_previous,
        (SELECT champion.id FROM {ModelVersion._meta.db_table} champion
         WHERE champion.card = %s AND champion.status = %s) AS champion_id,
-       -- Standing: what the customer's own book says (any product). A written-off loan is
-       -- its own fact, not counted again as overdue.
+       -- Standing: what the customer's own book says (any product). A written-off loan or
+       -- pay-later line is its own fact, not counted again as overdue. A pay-later statement
+       -- past due counts as an overdue loan does.
        CASE WHEN EXISTS (
            SELECT 1 FROM {_LOAN} loan JOIN {_LINE} owner ON owner.id = loan.line_id
            WHERE owner.customer_id = profile.user_id AND loan.status <> '{LoanStatus.WRITTEN_OFF}'
@@ -59,6 +65,10 @@ SELECT profile.*, {", ".join(f"signals.{name}" for name in SIGNAL_COLUMNS)},
                  SELECT 1 FROM {_INSTALMENT} instalment
                  WHERE instalment.loan_id = loan.id
                    AND instalment.status = '{InstalmentStatus.OVERDUE}')))
+            OR EXISTS (
+           SELECT 1 FROM {_STATEMENT} statement JOIN {_LINE} owner ON owner.id = statement.line_id
+           WHERE owner.customer_id = profile.user_id
+             AND statement.status = '{StatementStatus.OPEN}' AND statement.days_past_due > 0)
             THEN 1 ELSE 0 END AS standing_overdue,
        CASE WHEN EXISTS (
            SELECT 1 FROM {_LINE} frozen
@@ -69,6 +79,9 @@ SELECT profile.*, {", ".join(f"signals.{name}" for name in SIGNAL_COLUMNS)},
            SELECT 1 FROM {_LOAN} loan JOIN {_LINE} owner ON owner.id = loan.line_id
            WHERE owner.customer_id = profile.user_id
              AND loan.status = '{LoanStatus.WRITTEN_OFF}')
+            OR EXISTS (
+           SELECT 1 FROM {_LINE_WRITE_OFF} written JOIN {_LINE} owner ON owner.id = written.line_id
+           WHERE owner.customer_id = profile.user_id)
             THEN 1 ELSE 0 END AS standing_written_off,
        (SELECT line.officer_cap FROM {_LINE} line
         WHERE line.customer_id = profile.user_id AND line.product_id = %s) AS line_officer_cap
@@ -146,7 +159,8 @@ def applicant(*, customer_id: int, product, today: date) -> CustomerProfile | No
       verification and `verified_since_previous`;
     - `champion_id`: the A-card champion now, so scoring needs no query of its own;
     - their standing on the book, for the policy rules: `has_overdue` (a loan not written off
-      with days past due or an overdue instalment), `has_frozen_line`, `has_written_off`;
+      with days past due or an overdue instalment, or a pay-later statement past due),
+      `has_frozen_line`, `has_written_off` (a loan or a pay-later line);
     - `line_officer_cap`: an officer's cap on their line of this product, or None.
 
     One hand-written query: the decision is on the hot path, and compiling the same read

@@ -58,6 +58,25 @@ def test_the_decision_benchmark_prints_its_figures():
         assert rate > 0, label
 
 
+def test_the_checkout_benchmark_prints_its_figures():
+    env = {**os.environ, "DATABASE_URL": bench_database_url()}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run(
+        [sys.executable, "benchmarks/checkout.py", "--confirmations", "12", "--warmup", "3"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+    output = run.stdout
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    assert "12 confirmations after 3 warm-up" in output
+    for label in (r"POST /checkout/<token>/confirm/ \(redirect\)",
+                  r"POST /bench/insert/ \(one INSERT\)"):
+        median, p99 = figures(label + rf"\s+{NUMBER}\s+{NUMBER}", output)
+        assert 0 < median <= p99, label
+    [purchases] = figures(rf"purchases booked: {NUMBER}", output)
+    assert purchases == 15  # every confirmation, the warm-up ones too, booked one purchase
+    assert re.search(r"Target: within 2x of the one-INSERT view: (met|NOT met) ", output)
+
+
 @pytest.mark.slow  # a minute: run with `make test PYTEST_ARGS="-m slow"`
 def test_the_close_benchmark_prints_its_figures():
     """A tiny book (1,000 customers) built, closed through real workers (2 processes) beside

@@ -1,4 +1,5 @@
-"""Compile every locale/<language>/LC_MESSAGES/django.po into its django.mo, with Babel.
+"""Compile every catalogue, the project's locale/<language>/LC_MESSAGES/django.po and any
+app's <app>/locale/..., into its django.mo, with Babel.
 
 Django's `compilemessages` needs GNU gettext's msgfmt, which a fresh machine may not have; this
 needs only the pinned Babel from the venv. The .mo files are build output (.gitignore): `make
@@ -11,7 +12,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def compile_catalogue(po_path: Path) -> Path:
@@ -29,9 +30,13 @@ def compile_catalogue(po_path: Path) -> Path:
 
 
 def main() -> int:
-    for po_path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
+    catalogues = [
+        *ROOT.glob("locale/*/LC_MESSAGES/*.po"),
+        *ROOT.glob("*/locale/*/LC_MESSAGES/*.po"),
+    ]
+    for po_path in sorted(catalogues):
         try:
-            print(f"compiled {compile_catalogue(po_path).relative_to(LOCALE_DIR.parent)}")
+            print(f"compiled {compile_catalogue(po_path).relative_to(ROOT)}")
         except Exception as error:  # noqa: BLE001 (any reason, said with the file's name)
             print(f"{po_path}: {error}", file=sys.stderr)
             return 1

@@ -28,27 +28,42 @@ class MerchantClientCredentials:
     client_secret: str = field(repr=False)
 
 
-def merchant_create(*, code: str, name: str, return_url_prefixes: list[str],
-                    fee_rate="0.006") -> Merchant:
+def merchant_create(
+    *, code: str, name: str, return_url_prefixes: list[str], fee_rate="0.006"
+) -> Merchant:
     """A merchant that takes pay-later at its checkout, and may send its customers back only
     to addresses under `return_url_prefixes` (each an http(s) URL ending in "/", so that
     "https://shop.example/" does not also admit "https://shop.example.evil/")."""
     for prefix in return_url_prefixes:
-        if not (isinstance(prefix, str) and prefix.startswith(("https://", "http://"))
-                and prefix.endswith("/") and len(prefix.split("/")) >= 4):
+        if not (
+            isinstance(prefix, str)
+            and prefix.startswith(("https://", "http://"))
+            and prefix.endswith("/")
+            and len(prefix.split("/")) >= 4
+        ):
             raise ValueError(f"A return URL prefix is an http(s) URL ending in '/': {prefix!r}.")
     with transaction.atomic():
-        merchant = Merchant.objects.create(code=code, name=name, fee_rate=fee_rate,
-                                           return_url_prefixes=list(return_url_prefixes))
-        audit_event_append(actor=actor_system("merchant_create"), action="merchant.create",
-                           subject_kind="merchant", subject_id=merchant.pk,
-                           payload={"code": code, "name": name, "fee_rate": str(fee_rate),
-                                    "return_url_prefixes": list(return_url_prefixes)})
+        merchant = Merchant.objects.create(
+            code=code, name=name, fee_rate=fee_rate, return_url_prefixes=list(return_url_prefixes)
+        )
+        audit_event_append(
+            actor=actor_system("merchant_create"),
+            action="merchant.create",
+            subject_kind="merchant",
+            subject_id=merchant.pk,
+            payload={
+                "code": code,
+                "name": name,
+                "fee_rate": str(fee_rate),
+                "return_url_prefixes": list(return_url_prefixes),
+            },
+        )
     return merchant
 
 
-def merchant_client_create(*, merchant: Merchant, name: str, client_id: str = "",
-                           client_secret: str = "") -> MerchantClientCredentials:
+def merchant_client_create(
+    *, merchant: Merchant, name: str, client_id: str = "", client_secret: str = ""
+) -> MerchantClientCredentials:
     """A confidential client-credentials application that speaks for `merchant`.
 
     The id and secret are generated unless given: the demo seeds its shop's client with the
@@ -69,12 +84,16 @@ def merchant_client_create(*, merchant: Merchant, name: str, client_id: str = ""
             hash_client_secret=True,
         )
         api_client = MerchantApiClient.objects.create(merchant=merchant, application=application)
-        audit_event_append(actor=actor_system("merchant_client_create"),
-                           action="merchant.client_create", subject_kind="merchant",
-                           subject_id=merchant.pk,
-                           payload={"client_id": application.client_id, "name": application.name})
-    return MerchantClientCredentials(api_client=api_client, client_id=application.client_id,
-                                     client_secret=secret)
+        audit_event_append(
+            actor=actor_system("merchant_client_create"),
+            action="merchant.client_create",
+            subject_kind="merchant",
+            subject_id=merchant.pk,
+            payload={"client_id": application.client_id, "name": application.name},
+        )
+    return MerchantClientCredentials(
+        api_client=api_client, client_id=application.client_id, client_secret=secret
+    )
 
 
 def merchant_of(application) -> Merchant | None:
@@ -92,6 +111,9 @@ def merchant_client_usable(application) -> bool:
     if application is None:
         return False
     merchant = merchant_of(application)
-    return (merchant is not None and merchant.is_active
-            and application.client_type == application.CLIENT_CONFIDENTIAL
-            and application.authorization_grant_type == application.GRANT_CLIENT_CREDENTIALS)
+    return (
+        merchant is not None
+        and merchant.is_active
+        and application.client_type == application.CLIENT_CONFIDENTIAL
+        and application.authorization_grant_type == application.GRANT_CLIENT_CREDENTIALS
+    )

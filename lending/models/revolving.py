@@ -24,6 +24,9 @@ class StatementStatus(models.TextChoices):
     PAID = "paid", "Paid in full"
     # Cut again before it was paid in full: its unpaid balance moved to the next statement.
     ROLLED = "rolled", "Carried to the next statement"
+    # Written off (核销) with its line at the product's write-off days past due, for good: the
+    # amounts stay as they were, and money received afterwards is a `LineRecovery`.
+    WRITTEN_OFF = "written_off", "Written off"
 
 
 class Statement(models.Model):
@@ -63,7 +66,7 @@ class Statement(models.Model):
     refunded = money_field(default=0)   # refunds credited to its purchases after the cut
     converted = money_field(default=0)  # moved into an instalment plan (账单分期 / 交易分期)
     minimum_due = money_field(default=0)
-    status = models.CharField(max_length=10, choices=StatementStatus.choices,
+    status = models.CharField(max_length=12, choices=StatementStatus.choices,
                               default=StatementStatus.OPEN)
     # The day its balance reached zero: on or before the due date, it was interest-free.
     paid_on = models.DateField(null=True, blank=True)
@@ -362,3 +365,57 @@ class CreditBalanceRefund(models.Model):
 
     def __str__(self):
         return f"{self.amount} paid back to line {self.line_id}"
+
+
+class LineWriteOff(models.Model):
+    """A pay-later line's write-off (核销, lending/services/revolving/write_off.py): the principal
+    still owed on the line when its open statement reached the product's write-off days past
+    due (the statement's unpaid principal, the purchases not yet billed and the plans' parts
+    not yet billed), and the interest, plan fees and penalty receivable reversed. One per line;
+    pay-later lines are the platform's own, so the loss is all the platform's. Money received
+    afterwards is a `LineRecovery`."""
+
+    line = models.OneToOneField(CreditLine, on_delete=models.PROTECT, related_name="write_off")
+    statement = models.OneToOneField(Statement, on_delete=models.PROTECT,
+                                     related_name="write_off")
+    business_date = models.DateField()
+    principal = money_field()
+    interest_reversed = money_field(default=0)
+    fees_reversed = money_field(default=0)
+    penalty_reversed = money_field(default=0)
+    days_past_due = models.PositiveIntegerField()
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        triggers = [pgtrigger.ReadOnly(name="line_write_off_append_only"),
+                    pgtrigger.Protect(name="line_write_off_no_delete",
+                                      operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"Write-off of line {self.line_id}"
+
+    @property
+    def total(self):
+        """Everything the customer owed when the line was written off."""
+        return self.principal + self.interest_reversed + self.fees_reversed + self.penalty_reversed
+
+
+class LineRecovery(models.Model):
+    """Money received on a written-off pay-later line (回收): the platform's recovery income."""
+
+    line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="recoveries")
+    amount = money_field()
+    received_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "line recoveries"
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0),
+                                              name="line_recovery_positive")]
+        triggers = [pgtrigger.ReadOnly(name="line_recovery_append_only"),
+                    pgtrigger.Protect(name="line_recovery_no_delete",
+                                      operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"Recovery {self.pk} of {self.amount} on line {self.line_id}"

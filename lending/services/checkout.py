@@ -35,10 +35,17 @@ class CheckoutRefused(LendingError):
 
 def _text(value, *, name, max_length, required) -> str:
     text = "" if value is None else value
-    if not isinstance(text, str) or (required and not text.strip()) \
-            or len(text.strip()) > max_length or not text.strip().isprintable():
-        raise LendingError(f"The {name} must be text of {1 if required else 0} to {max_length} "
-                           "printable characters.", code=f"invalid_{name.replace(' ', '_')}")
+    if (
+        not isinstance(text, str)
+        or (required and not text.strip())
+        or len(text.strip()) > max_length
+        or not text.strip().isprintable()
+    ):
+        raise LendingError(
+            f"The {name} must be text of {1 if required else 0} to {max_length} "
+            "printable characters.",
+            code=f"invalid_{name.replace(' ', '_')}",
+        )
     return text.strip()
 
 
@@ -48,39 +55,56 @@ def return_url_check(merchant, return_url) -> str:
     url = _text(return_url, name="return url", max_length=MAX_RETURN_URL, required=True)
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
-        raise LendingError("The return URL must be an absolute http(s) URL without a fragment.",
-                           code="invalid_return_url")
-    if not any(isinstance(prefix, str) and prefix and url.startswith(prefix)
-               for prefix in merchant.return_url_prefixes):
-        raise LendingError("The return URL is not under one of this merchant's registered "
-                           "return URL prefixes.", code="return_url_not_allowed")
+        raise LendingError(
+            "The return URL must be an absolute http(s) URL without a fragment.",
+            code="invalid_return_url",
+        )
+    if not any(
+        isinstance(prefix, str) and prefix and url.startswith(prefix)
+        for prefix in merchant.return_url_prefixes
+    ):
+        raise LendingError(
+            "The return URL is not under one of this merchant's registered return URL prefixes.",
+            code="return_url_not_allowed",
+        )
     return url
 
 
-def checkout_create(*, merchant, amount, order_reference, description, return_url,
-                    idempotency_key) -> Checkout:
+def checkout_create(
+    *, merchant, amount, order_reference, description, return_url, idempotency_key
+) -> Checkout:
     """A pending checkout for the merchant's order, waiting for the customer for
     settings.CHECKOUT_EXPIRES_MINUTES. Idempotent per (merchant, key): a replay of the same
     request returns the first checkout, the same key with another request is a conflict."""
     idempotency_key_check(idempotency_key)
     if not merchant.is_active:
-        raise LendingError("This merchant does not take pay-later payments now.",
-                           code="merchant_inactive")
+        raise LendingError(
+            "This merchant does not take pay-later payments now.", code="merchant_inactive"
+        )
     amount = to_amount(amount)
-    order_reference = _text(order_reference, name="order reference", max_length=64,
-                            required=True)
+    order_reference = _text(order_reference, name="order reference", max_length=64, required=True)
     description = _text(description, name="description", max_length=200, required=False)
     return_url = return_url_check(merchant, return_url)
-    fingerprint = request_fingerprint({
-        "amount": str(amount), "order_reference": order_reference, "description": description,
-        "return_url": return_url})
+    fingerprint = request_fingerprint(
+        {
+            "amount": str(amount),
+            "order_reference": order_reference,
+            "description": description,
+            "return_url": return_url,
+        }
+    )
     try:
         with transaction.atomic():
             return Checkout.objects.create(
-                merchant=merchant, amount=amount, order_reference=order_reference,
-                description=description, return_url=return_url,
+                merchant=merchant,
+                amount=amount,
+                order_reference=order_reference,
+                description=description,
+                return_url=return_url,
                 expires_at=timezone.now() + timedelta(minutes=settings.CHECKOUT_EXPIRES_MINUTES),
-                idempotency_key=idempotency_key, request_hash=fingerprint)
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+            )
     except IntegrityError:
         # The key was used before (or by a concurrent request, which committed first).
         first = Checkout.objects.get(merchant=merchant, idempotency_key=idempotency_key)
@@ -91,9 +115,12 @@ def checkout_create(*, merchant, amount, order_reference, description, return_ur
 
 def pay_later_line_of(customer) -> CreditLine | None:
     """The customer's pay-later line (one per product; the platform offers one such product)."""
-    return (CreditLine.objects.select_related("product")
-            .filter(customer=customer, product__kind=ProductKind.PAY_LATER)
-            .order_by("pk").first())
+    return (
+        CreditLine.objects.select_related("product")
+        .filter(customer=customer, product__kind=ProductKind.PAY_LATER)
+        .order_by("pk")
+        .first()
+    )
 
 
 def _expired(checkout) -> bool:
@@ -118,7 +145,8 @@ def _expire_and_refuse(checkout) -> NoReturn:
     found it so has changed nothing), then refuse it."""
     with transaction.atomic(durable=True):
         Checkout.objects.filter(pk=checkout.pk, status=CheckoutStatus.PENDING).update(
-            status=CheckoutStatus.EXPIRED, completed_at=timezone.now())
+            status=CheckoutStatus.EXPIRED, completed_at=timezone.now()
+        )
     raise CheckoutRefused(EXPIRED_MESSAGE, code="checkout_expired")
 
 
@@ -137,11 +165,16 @@ def checkout_confirm(*, checkout, customer) -> Checkout:
             _refuse_unless_pending(locked)
             line = pay_later_line_of(customer)
             if line is None:
-                raise CheckoutRefused(_("You have no pay-later line to pay with."),
-                                      code="no_pay_later_line")
+                raise CheckoutRefused(
+                    _("You have no pay-later line to pay with."), code="no_pay_later_line"
+                )
             locked.purchase = purchase_create(
-                line=line, merchant=locked.merchant, amount=locked.amount,
-                order_reference=locked.order_reference, description=locked.description)
+                line=line,
+                merchant=locked.merchant,
+                amount=locked.amount,
+                order_reference=locked.order_reference,
+                description=locked.description,
+            )
             locked.status = CheckoutStatus.CONFIRMED
             locked.customer = customer
             locked.completed_at = timezone.now()
@@ -172,7 +205,9 @@ def checkout_refund(*, checkout, amount, reference) -> Refund:
     transaction of its own. Idempotent per reference (the same amount returns the first
     refund, another amount is a conflict)."""
     if checkout.purchase_id is None:
-        raise CheckoutRefused("This checkout has not been paid, so there is nothing to refund.",
-                              code="checkout_not_paid")
+        raise CheckoutRefused(
+            "This checkout has not been paid, so there is nothing to refund.",
+            code="checkout_not_paid",
+        )
     with transaction.atomic(durable=True):
         return purchase_refund(purchase=checkout.purchase, amount=amount, reference=reference)

@@ -5,8 +5,10 @@ The rule, for the close of business date D (days past due as that night's earlie
 them, i.e. as of D+1):
 
 * a customer is *delinquent* while they have a loan with days past due or a written-off loan
-  (after `set_days_past_due`, an overdue instalment always gives its loan days past due), or a
-  pay-later statement past due (after `set_statements_past_due`);
+  (after `set_days_past_due`, an overdue instalment always gives its loan days past due), a
+  pay-later statement past due (after `set_statements_past_due`) or a written-off pay-later
+  line (which is closed, so the rule never touches it, but keeps the customer's other lines
+  frozen as a written-off loan does);
 * every ACTIVE line of a delinquent customer is frozen, `frozen_by = overdue`, with the reason
   "Payment overdue on loan N" (their lowest-numbered such loan): no draws, no purchases;
 * a line the rule froze (`frozen_by = overdue`) whose customer is delinquent no more becomes
@@ -30,6 +32,7 @@ from core.audit import AuditDraft, actor_system, audit_events_append_many
 
 from ..models import CreditLine, CreditLineStatus, Loan, LoanStatus, Statement, StatementStatus
 from ..models.lines import FreezeSource
+from ..models.revolving import LineWriteOff
 from ..rules.status import LINE_TRANSITIONS, transition_check
 
 ACTOR_NAME = "freeze_overdue"
@@ -63,7 +66,8 @@ def _delinquent_customers(first_id=None, last_id=None):
                   "line__customer_id").union(
         within(Loan.objects.filter(status=LoanStatus.WRITTEN_OFF), "line__customer_id"),
         within(Statement.objects.filter(overdue_since__isnull=False,
-                                        status=StatementStatus.OPEN), "line__customer_id"))
+                                        status=StatementStatus.OPEN), "line__customer_id"),
+        within(LineWriteOff.objects.all(), "line__customer_id"))
 
 
 def _bounds(first_id, last_id) -> Q:

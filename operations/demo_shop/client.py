@@ -50,17 +50,27 @@ def _token(base_url) -> str:
     token = cache.get(TOKEN_CACHE_KEY)
     if token:
         return token
-    pair = ":".join(urllib.parse.quote(part, safe="") for part in (
-        settings.DEMO_SHOP_CLIENT_ID, settings.DEMO_SHOP_CLIENT_SECRET))
-    answer = _send(f"{base_url}/o/token/",
-                   data=urllib.parse.urlencode({"grant_type": "client_credentials"}).encode(),
-                   headers={"Authorization": "Basic " + b64encode(pair.encode()).decode(),
-                            "Content-Type": "application/x-www-form-urlencoded"},
-                   method="POST")
+    pair = ":".join(
+        urllib.parse.quote(part, safe="")
+        for part in (settings.DEMO_SHOP_CLIENT_ID, settings.DEMO_SHOP_CLIENT_SECRET)
+    )
+    answer = _send(
+        f"{base_url}/o/token/",
+        data=urllib.parse.urlencode({"grant_type": "client_credentials"}).encode(),
+        headers={
+            "Authorization": "Basic " + b64encode(pair.encode()).decode(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        method="POST",
+    )
     if answer.status != 200:
-        raise MerchantApiError(answer.status, answer.body.get(
-            "error_description", "The shop's API client was refused: run `manage.py "
-            "seed_demo`, which makes it."))
+        raise MerchantApiError(
+            answer.status,
+            answer.body.get(
+                "error_description",
+                "The shop's API client was refused: run `manage.py seed_demo`, which makes it.",
+            ),
+        )
     token = answer.body["access_token"]
     # Kept a minute less than it lives, so that it never expires between cache and use.
     cache.set(TOKEN_CACHE_KEY, token, max(answer.body.get("expires_in", 3600) - 60, 1))
@@ -68,14 +78,18 @@ def _token(base_url) -> str:
 
 
 def _call(base_url, method, path, payload=None, headers=None) -> dict:
-    all_headers = {"Authorization": f"Bearer {_token(base_url)}", "Accept": "application/json",
-                   **(headers or {})}
+    all_headers = {
+        "Authorization": f"Bearer {_token(base_url)}",
+        "Accept": "application/json",
+        **(headers or {}),
+    }
     data = None
     if payload is not None:
         data = json.dumps(payload).encode()
         all_headers["Content-Type"] = "application/json"
-    answer = _send(f"{base_url}/api/v1/merchant/{path}", data=data, headers=all_headers,
-                   method=method)
+    answer = _send(
+        f"{base_url}/api/v1/merchant/{path}", data=data, headers=all_headers, method=method
+    )
     if answer.status == 401:
         cache.delete(TOKEN_CACHE_KEY)  # revoked or expired early: the next call gets a new one
     if answer.status >= 300:
@@ -94,11 +108,21 @@ def _reason(body) -> str:
     return "; ".join(parts) or "no reason given"
 
 
-def checkout_create(base_url, *, amount, order_reference, description, return_url,
-                    idempotency_key) -> dict:
-    return _call(base_url, "POST", "checkouts/", {
-        "amount": amount, "order_reference": order_reference, "description": description,
-        "return_url": return_url}, headers={"Idempotency-Key": idempotency_key})
+def checkout_create(
+    base_url, *, amount, order_reference, description, return_url, idempotency_key
+) -> dict:
+    return _call(
+        base_url,
+        "POST",
+        "checkouts/",
+        {
+            "amount": amount,
+            "order_reference": order_reference,
+            "description": description,
+            "return_url": return_url,
+        },
+        headers={"Idempotency-Key": idempotency_key},
+    )
 
 
 def checkout_read(base_url, token) -> dict:
@@ -106,5 +130,9 @@ def checkout_read(base_url, token) -> dict:
 
 
 def checkout_refund(base_url, token, *, amount, reference) -> dict:
-    return _call(base_url, "POST", f"checkouts/{urllib.parse.quote(token, safe='')}/refunds/",
-                 {"amount": amount, "reference": reference})
+    return _call(
+        base_url,
+        "POST",
+        f"checkouts/{urllib.parse.quote(token, safe='')}/refunds/",
+        {"amount": amount, "reference": reference},
+    )

@@ -27,11 +27,13 @@ PRODUCTS = {
 def _demo_shop_on(view):
     """The shop exists only where settings.DEMO_SHOP is on (the local settings of `make
     run`); everywhere else its pages are not found."""
+
     @wraps(view)
     def guarded(request, *args, **kwargs):
         if not settings.DEMO_SHOP:
             raise Http404("No demo shop here.")
         return view(request, *args, **kwargs)
+
     return guarded
 
 
@@ -44,10 +46,13 @@ def _platform(request) -> str:
 @_demo_shop_on
 @require_GET
 def shop(request):
-    products = [{"sku": sku, "name": name, "price": price, "order_key": uuid.uuid4().hex}
-                for sku, (name, price) in PRODUCTS.items()]
-    return render(request, "demo_shop/shop.html", {"products": products,
-                                                   "currency": settings.CURRENCY})
+    products = [
+        {"sku": sku, "name": name, "price": price, "order_key": uuid.uuid4().hex}
+        for sku, (name, price) in PRODUCTS.items()
+    ]
+    return render(
+        request, "demo_shop/shop.html", {"products": products, "currency": settings.CURRENCY}
+    )
 
 
 @_demo_shop_on
@@ -63,12 +68,17 @@ def buy(request):
     name, price = PRODUCTS[sku]
     try:
         checkout = client.checkout_create(
-            _platform(request), amount=str(price), order_reference=f"DEMO-{order_key[:16]}",
-            description=str(name), idempotency_key=order_key,
-            return_url=request.build_absolute_uri(reverse("demo_shop_return")))
+            _platform(request),
+            amount=str(price),
+            order_reference=f"DEMO-{order_key[:16]}",
+            description=str(name),
+            idempotency_key=order_key,
+            return_url=request.build_absolute_uri(reverse("demo_shop_return")),
+        )
     except client.MerchantApiError as error:
-        messages.error(request, _("The payment could not be started: %(reason)s")
-                       % {"reason": error.detail})
+        messages.error(
+            request, _("The payment could not be started: %(reason)s") % {"reason": error.detail}
+        )
         return redirect("demo_shop")
     return HttpResponseRedirect(checkout["checkout_url"])
 
@@ -84,17 +94,23 @@ def order_return(request):
     try:
         checkout = client.checkout_read(_platform(request), token)
     except client.MerchantApiError as error:
-        messages.error(request, _("The order could not be read: %(reason)s")
-                       % {"reason": error.detail})
+        messages.error(
+            request, _("The order could not be read: %(reason)s") % {"reason": error.detail}
+        )
         return redirect("demo_shop")
     refundable = Decimal(checkout["amount"]) - Decimal(checkout["amount_refunded"])
-    return render(request, "demo_shop/return.html", {
-        "checkout": checkout, "currency": settings.CURRENCY,
-        "amount": Decimal(checkout["amount"]),
-        "amount_refunded": Decimal(checkout["amount_refunded"]),
-        "refundable": refundable if checkout["status"] == "confirmed" else Decimal(0),
-        "refund_reference": f"R-{uuid.uuid4().hex[:16]}",
-    })
+    return render(
+        request,
+        "demo_shop/return.html",
+        {
+            "checkout": checkout,
+            "currency": settings.CURRENCY,
+            "amount": Decimal(checkout["amount"]),
+            "amount_refunded": Decimal(checkout["amount_refunded"]),
+            "refundable": refundable if checkout["status"] == "confirmed" else Decimal(0),
+            "refund_reference": f"R-{uuid.uuid4().hex[:16]}",
+        },
+    )
 
 
 @_demo_shop_on
@@ -104,12 +120,14 @@ def refund(request):
     double click refunds once."""
     token = request.POST.get("checkout", "")
     try:
-        client.checkout_refund(_platform(request), token,
-                               amount=request.POST.get("amount", ""),
-                               reference=request.POST.get("reference", ""))
+        client.checkout_refund(
+            _platform(request),
+            token,
+            amount=request.POST.get("amount", ""),
+            reference=request.POST.get("reference", ""),
+        )
     except client.MerchantApiError as error:
-        messages.error(request, _("The refund was refused: %(reason)s")
-                       % {"reason": error.detail})
+        messages.error(request, _("The refund was refused: %(reason)s") % {"reason": error.detail})
     else:
         messages.success(request, _("Refunded."))
     return redirect(f"{reverse('demo_shop_return')}?{urlencode({'checkout': token})}")

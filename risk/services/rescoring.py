@@ -29,8 +29,7 @@ from typing import NamedTuple
 import numpy as np
 from django.db.models import F, Max, Q
 from django.utils import translation
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.languages import by_language
 from accounts.models import CustomerProfile, NoticeKind

@@ -16,8 +16,12 @@ from tests.api.conftest import bearer, request_token
 from tests.factories import MerchantFactory, PayLaterLineFactory, UserFactory
 
 CHECKOUTS = "/api/v1/merchant/checkouts/"
-BODY = {"amount": "199.00", "order_reference": "A-1001", "description": "Green tea",
-        "return_url": "https://shop.example.com/orders/A-1001"}
+BODY = {
+    "amount": "199.00",
+    "order_reference": "A-1001",
+    "description": "Green tea",
+    "return_url": "https://shop.example.com/orders/A-1001",
+}
 
 
 @pytest.fixture
@@ -27,8 +31,9 @@ def shop(db):
 
 @pytest.fixture
 def other_shop(db):
-    return MerchantFactory(code="other", name="Other shop",
-                           return_url_prefixes=["https://other.example.com/"])
+    return MerchantFactory(
+        code="other", name="Other shop", return_url_prefixes=["https://other.example.com/"]
+    )
 
 
 @pytest.fixture
@@ -38,6 +43,7 @@ def merchant_token(db):
         response = request_token(credentials.client_id, credentials.client_secret, **fields)
         assert response.status_code == 200, response.content
         return response.json()
+
     return issue
 
 
@@ -47,17 +53,16 @@ def api(merchant_token):
 
 
 def create(client, key="key-1", **changes):
-    return client.post(CHECKOUTS, {**BODY, **changes}, format="json",
-                       HTTP_IDEMPOTENCY_KEY=key)
+    return client.post(CHECKOUTS, {**BODY, **changes}, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 
 # Tokens and scopes ----------------------------------------------------------------------------
 
+
 def test_a_merchant_client_gets_the_checkout_scope_and_only_it(shop, merchant_token):
     assert merchant_token(shop)["scope"] == "checkout"
     credentials = merchant_client_create(merchant=shop, name="second")
-    refused = request_token(credentials.client_id, credentials.client_secret,
-                            scope="loans:read")
+    refused = request_token(credentials.client_id, credentials.client_secret, scope="loans:read")
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_scope"
 
@@ -99,6 +104,7 @@ def test_a_session_is_refused_on_the_merchant_routes(shop, db):
 
 # Checkouts ------------------------------------------------------------------------------------
 
+
 def test_create_answers_with_the_checkout_and_where_to_send_the_customer(shop, api):
     response = create(api(shop))
     assert response.status_code == 201, response.content
@@ -125,15 +131,18 @@ def test_the_idempotency_key_header_is_required(shop, api):
     assert "Idempotency-Key" in response.json()
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"amount": 19.5}, "amount"),
-    ({"amount": "1.999"}, "amount"),
-    ({"amount": "-1"}, "amount"),
-    ({"amount": None}, "amount"),
-    ({"order_reference": ""}, "order_reference"),
-    ({"order_reference": "x" * 65}, "order_reference"),
-    ({"return_url": 5}, None),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"amount": 19.5}, "amount"),
+        ({"amount": "1.999"}, "amount"),
+        ({"amount": "-1"}, "amount"),
+        ({"amount": None}, "amount"),
+        ({"order_reference": ""}, "order_reference"),
+        ({"order_reference": "x" * 65}, "order_reference"),
+        ({"return_url": 5}, None),
+    ],
+)
 def test_bad_input_is_a_400_with_a_reason(shop, api, changes, field):
     response = create(api(shop), **changes)
     assert response.status_code == 400, response.content
@@ -152,8 +161,9 @@ def test_a_merchant_sees_only_its_own_checkouts(shop, other_shop, api):
     assert api(shop).get(f"{CHECKOUTS}{token}/").status_code == 200
     other = api(other_shop)
     assert other.get(f"{CHECKOUTS}{token}/").status_code == 404
-    refund = other.post(f"{CHECKOUTS}{token}/refunds/", {"amount": "1.00", "reference": "r"},
-                        format="json")
+    refund = other.post(
+        f"{CHECKOUTS}{token}/refunds/", {"amount": "1.00", "reference": "r"}, format="json"
+    )
     assert refund.status_code == 404
 
 
@@ -163,18 +173,26 @@ def test_a_paid_checkout_shows_its_purchase_and_refunds(shop, api):
     line = PayLaterLineFactory()
     checkout_confirm(checkout=Checkout.objects.get(token=token), customer=line.customer)
 
-    refund = client.post(f"{CHECKOUTS}{token}/refunds/",
-                         {"amount": "49.00", "reference": "refund-1"}, format="json")
+    refund = client.post(
+        f"{CHECKOUTS}{token}/refunds/", {"amount": "49.00", "reference": "refund-1"}, format="json"
+    )
     assert refund.status_code == 201, refund.content
     assert refund.json()["amount"] == "49.00"
-    again = client.post(f"{CHECKOUTS}{token}/refunds/",
-                        {"amount": "49.00", "reference": "refund-1"}, format="json")
+    again = client.post(
+        f"{CHECKOUTS}{token}/refunds/", {"amount": "49.00", "reference": "refund-1"}, format="json"
+    )
     assert again.status_code == 201
-    assert client.post(f"{CHECKOUTS}{token}/refunds/",
-                       {"amount": "50.00", "reference": "refund-1"},
-                       format="json").status_code == 409
-    too_much = client.post(f"{CHECKOUTS}{token}/refunds/",
-                           {"amount": "150.01", "reference": "refund-2"}, format="json")
+    assert (
+        client.post(
+            f"{CHECKOUTS}{token}/refunds/",
+            {"amount": "50.00", "reference": "refund-1"},
+            format="json",
+        ).status_code
+        == 409
+    )
+    too_much = client.post(
+        f"{CHECKOUTS}{token}/refunds/", {"amount": "150.01", "reference": "refund-2"}, format="json"
+    )
     assert too_much.status_code == 400
 
     body = client.get(f"{CHECKOUTS}{token}/").json()
@@ -189,22 +207,27 @@ def test_a_paid_checkout_shows_its_purchase_and_refunds(shop, api):
 def test_refunding_an_unpaid_checkout_is_a_400(shop, api):
     client = api(shop)
     token = create(client).json()["token"]
-    response = client.post(f"{CHECKOUTS}{token}/refunds/", {"amount": "1.00",
-                                                           "reference": "r-1"}, format="json")
+    response = client.post(
+        f"{CHECKOUTS}{token}/refunds/", {"amount": "1.00", "reference": "r-1"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "checkout_not_paid"
 
 
 # The schema -----------------------------------------------------------------------------------
 
+
 def test_the_merchant_schema_is_valid_and_names_only_its_routes_and_scope(db):
-    response = APIClient().get("/api/merchant/schema/",
-                               HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    response = APIClient().get(
+        "/api/merchant/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
     assert response.status_code == 200
     schema = response.json()
     validate_schema(schema)
-    assert set(schema["paths"]) == {"/api/v1/merchant/checkouts/",
-                                    "/api/v1/merchant/checkouts/{token}/",
-                                    "/api/v1/merchant/checkouts/{token}/refunds/"}
+    assert set(schema["paths"]) == {
+        "/api/v1/merchant/checkouts/",
+        "/api/v1/merchant/checkouts/{token}/",
+        "/api/v1/merchant/checkouts/{token}/refunds/",
+    }
     flows = schema["components"]["securitySchemes"]["oauth2"]["flows"]
     assert set(flows["clientCredentials"]["scopes"]) == {"checkout"}

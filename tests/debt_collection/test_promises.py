@@ -41,7 +41,7 @@ def test_a_promise_paid_in_full_within_its_window_is_kept(overdue_case):
                                   promised_for=date(2026, 3, 10))
     assert (promise.made_on, promise.status) == (date(2026, 3, 4), PromiseStatus.PENDING)
     notice = Notice.objects.get(customer=case.customer, key=f"promise:{promise.pk}")
-    assert "500.00 CNY by 10 March 2026" in notice.body
+    assert "500.00 CNY by 10 Mar 2026" in notice.body
     business_days_advance(days=2)  # closes of Mar 4 and 5
     pay(loan, "300", "first")  # Mar 6
     business_days_advance(days=1)

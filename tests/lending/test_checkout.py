@@ -32,11 +32,22 @@ def line(db):
     return PayLaterLineFactory(credit_limit=Decimal("1000.00"))
 
 
-def create(merchant, key="key-1", amount="199.00", order="order-1", return_url=RETURN_URL,
-           description="Tea"):
-    return checkout_create(merchant=merchant, amount=amount, order_reference=order,
-                           description=description, return_url=return_url,
-                           idempotency_key=key)
+def create(
+    merchant,
+    key="key-1",
+    amount="199.00",
+    order="order-1",
+    return_url=RETURN_URL,
+    description="Tea",
+):
+    return checkout_create(
+        merchant=merchant,
+        amount=amount,
+        order_reference=order,
+        description=description,
+        return_url=return_url,
+        idempotency_key=key,
+    )
 
 
 def test_a_checkout_waits_for_the_customer_with_an_unguessable_token(merchant):
@@ -61,13 +72,16 @@ def test_keys_are_per_merchant(merchant):
     assert create(merchant).pk != create(other).pk
 
 
-@pytest.mark.parametrize("return_url", [
-    "https://evil.example.com/orders/return",
-    "https://shop.example.com.evil.example/return",
-    "http://shop.example.com/orders/return",  # the prefix is https
-    "javascript:alert(1)",
-    "",
-])
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        "https://evil.example.com/orders/return",
+        "https://shop.example.com.evil.example/return",
+        "http://shop.example.com/orders/return",  # the prefix is https
+        "javascript:alert(1)",
+        "",
+    ],
+)
 def test_a_return_url_outside_the_merchants_prefixes_is_refused(merchant, return_url):
     with pytest.raises(LendingError):
         create(merchant, return_url=return_url)
@@ -86,7 +100,10 @@ def test_confirming_books_one_purchase_on_the_line(merchant, line):
     assert checkout.customer == line.customer
     purchase = checkout.purchase
     assert (purchase.line_id, purchase.amount, purchase.order_reference) == (
-        line.pk, Decimal("199.00"), "order-1")
+        line.pk,
+        Decimal("199.00"),
+        "order-1",
+    )
     line.refresh_from_db()
     assert line.outstanding_principal == Decimal("199.00")
 

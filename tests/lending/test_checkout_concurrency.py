@@ -39,9 +39,14 @@ def run_at_once(calls):
 
 
 def checkout_for(merchant, n, amount):
-    return checkout_create(merchant=merchant, amount=amount, order_reference=f"order-{n}",
-                           description="", return_url="https://shop.example.com/done",
-                           idempotency_key=f"key-{n}")
+    return checkout_create(
+        merchant=merchant,
+        amount=amount,
+        order_reference=f"order-{n}",
+        description="",
+        return_url="https://shop.example.com/done",
+        idempotency_key=f"key-{n}",
+    )
 
 
 def test_twenty_confirmations_at_once_never_overdraw_the_line():
@@ -50,8 +55,9 @@ def test_twenty_confirmations_at_once_never_overdraw_the_line():
     line = PayLaterLineFactory(credit_limit=Decimal("1000.00"))
     # 20 checkouts of 150.00 against a limit of 1,000.00: at most 6 fit.
     checkouts = [checkout_for(merchant, n, "150.00") for n in range(20)]
-    results = run_at_once([lambda c=c: checkout_confirm(checkout=c, customer=line.customer)
-                           for c in checkouts])
+    results = run_at_once(
+        [lambda c=c: checkout_confirm(checkout=c, customer=line.customer) for c in checkouts]
+    )
 
     paid = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Exception)]
@@ -68,8 +74,9 @@ def test_one_checkout_confirmed_twice_at_once_makes_one_purchase():
     merchant = MerchantFactory()
     line = PayLaterLineFactory(credit_limit=Decimal("1000.00"))
     checkout = checkout_for(merchant, 1, "300.00")
-    results = run_at_once([lambda: checkout_confirm(checkout=checkout, customer=line.customer)
-                           for _ in range(2)])
+    results = run_at_once(
+        [lambda: checkout_confirm(checkout=checkout, customer=line.customer) for _ in range(2)]
+    )
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert results[0].purchase_id == results[1].purchase_id is not None

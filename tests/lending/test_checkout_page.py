@@ -19,9 +19,14 @@ RETURN_URL = "https://shop.example.com/orders/return?order=A-1"
 
 @pytest.fixture
 def checkout(db):
-    return checkout_create(merchant=MerchantFactory(), amount="300.00", order_reference="A-1",
-                           description="Folding bicycle", return_url=RETURN_URL,
-                           idempotency_key="k-1")
+    return checkout_create(
+        merchant=MerchantFactory(),
+        amount="300.00",
+        order_reference="A-1",
+        description="Folding bicycle",
+        return_url=RETURN_URL,
+        idempotency_key="k-1",
+    )
 
 
 @pytest.fixture
@@ -71,8 +76,11 @@ def test_confirm_pays_and_sends_the_customer_back_with_the_status(checkout, line
     assert response.status_code == 302
     sent_to = urlsplit(response["Location"])
     assert response["Location"].startswith("https://shop.example.com/orders/return?")
-    assert parse_qs(sent_to.query) == {"order": ["A-1"], "checkout": [checkout.token],
-                                       "status": ["confirmed"]}
+    assert parse_qs(sent_to.query) == {
+        "order": ["A-1"],
+        "checkout": [checkout.token],
+        "status": ["confirmed"],
+    }
     # The browser posts again (a double click, a reload): the same answer, one purchase.
     again = client.post(reverse("checkout_confirm", args=[checkout.token]))
     assert again["Location"] == response["Location"]
@@ -102,11 +110,14 @@ def test_a_frozen_line_is_told_so(checkout, line):
 def test_an_amount_above_the_available_credit_is_refused_with_the_lines_reason(checkout, line):
     CreditLine.objects.filter(pk=line.pk).update(credit_limit=Decimal("299.99"))
     client = signed_in(line.customer)
-    assert b"more than your available credit" in client.get(
-        page(checkout), HTTP_ACCEPT_LANGUAGE="en").content
+    assert (
+        b"more than your available credit"
+        in client.get(page(checkout), HTTP_ACCEPT_LANGUAGE="en").content
+    )
     # Posted anyway (the page was open before the limit fell): the line's refusal, shown.
-    response = client.post(reverse("checkout_confirm", args=[checkout.token]),
-                           HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        reverse("checkout_confirm", args=[checkout.token]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     assert b"is more than your available credit" in response.content
     assert not Purchase.objects.exists()

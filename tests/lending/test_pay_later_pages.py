@@ -9,8 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.models import (
@@ -110,6 +110,7 @@ def page(client, name, *args):
 
 # Each page for its owner, and nobody else
 
+
 def test_home_shows_the_line_and_the_open_statement(owner, billed, card):
     html = page(owner, "pay_later_home")
     assert "4,200.00" in html  # available: 5,000.00 - 800.00
@@ -165,8 +166,13 @@ def test_another_customers_statement_cannot_be_converted(stranger, billed):
 
 def test_staff_without_a_line_get_a_plain_page(client, billed, admin_user):
     client.force_login(admin_user)
-    for name in ("pay_later_home", "pay_later_statements", "pay_later_purchases",
-                 "pay_later_plans", "pay_later_pay"):
+    for name in (
+        "pay_later_home",
+        "pay_later_statements",
+        "pay_later_purchases",
+        "pay_later_plans",
+        "pay_later_pay",
+    ):
         assert "You have no pay-later line." in page(client, name)
     statement = billed[2]
     assert client.get(reverse("pay_later_statement", args=[statement.pk])).status_code == 404
@@ -191,6 +197,7 @@ def test_each_list_is_read_in_the_same_queries_however_long(owner, card, shop, n
 
 
 # Paying
+
 
 def test_the_pay_form_offers_in_full_the_minimum_and_another_amount(owner, billed):
     response = owner.get(reverse("pay_later_pay"))
@@ -241,10 +248,12 @@ def test_other_amount_needs_an_amount(owner, billed):
 
 # Converting into instalments (分期)
 
+
 def convert(purchase, term):
     quote = plan_quote_for_purchase(purchase=purchase, term_months=term)
-    return purchase_convert(purchase=purchase, term_months=term,
-                            shown=plan_quote_fingerprint(quote))
+    return purchase_convert(
+        purchase=purchase, term_months=term, shown=plan_quote_fingerprint(quote)
+    )
 
 
 def test_the_purchase_preview_shows_the_apr_and_each_part(owner, billed):
@@ -264,9 +273,7 @@ def test_the_purchase_preview_shows_the_apr_and_each_part(owner, billed):
 
 def test_confirming_the_preview_books_the_plan(owner, billed):
     sofa, lamp, statement = billed
-    preview = owner.get(
-        reverse("pay_later_purchase_convert", args=[sofa.pk]), {"term_months": 6}
-    )
+    preview = owner.get(reverse("pay_later_purchase_convert", args=[sofa.pk]), {"term_months": 6})
     confirm = preview.context["confirm"]
     response = owner.post(
         reverse("pay_later_purchase_convert_confirm", args=[sofa.pk]),
@@ -321,6 +328,7 @@ def test_a_term_the_product_does_not_offer_is_a_form_error(owner, billed):
 
 # Settling a plan early (提前还款)
 
+
 def test_settle_early_shows_the_principal_and_the_fees_waived_then_settles(owner, billed):
     plan = convert(billed[0], 6)
     html = page(owner, "pay_later_plan_settle", plan.pk)
@@ -338,6 +346,7 @@ def test_settle_early_shows_the_principal_and_the_fees_waived_then_settles(owner
 
 
 # The credit balance
+
 
 def test_a_credit_balance_can_be_paid_back(owner, billed, card):
     sofa, lamp, statement = billed

@@ -1,6 +1,7 @@
 """The pay-later line's invariants under any sequence of what customers, merchants and the close
 do: purchases, refunds, payments, conversions (statement and purchase), early settlements and
-nights of the close (statement cut, past-due statements, freezes). After every step:
+nights of the close (statement cut, past-due statements, freezes, write-off at 30 or 180 days
+past due, after which a payment is a recovery). After every step:
 
 - every journal entry balances;
 - the line's principal receivable in the ledger equals its `outstanding_principal`, which is
@@ -9,7 +10,8 @@ nights of the close (statement cut, past-due statements, freezes). After every s
 - `available == max(0, limit - outstanding)`;
 - the customers' credit balances in the ledger equal the line's `credit_balance`;
 - interest, fees and penalty receivable in the ledger equal what the open statement leaves
-  unpaid of them (a paid or rolled statement owes nothing).
+  unpaid of them (a paid, rolled or written-off statement owes nothing);
+- a written-off line owes what was written off less what was recovered.
 
 Each example opens its own line and runs the close's pay-later steps for that line only, so
 examples never see each other's rows."""
@@ -41,6 +43,7 @@ from lending.models import (
     Statement,
     StatementStatus,
 )
+from lending.models.revolving import LineWriteOff
 from lending.selectors import unbalanced_entry_ids
 from lending.services import (
     ledger,
@@ -56,8 +59,17 @@ from lending.services import (
     statements_cut,
 )
 from lending.services.freezes import lines_freeze_or_cure
-from lending.services.revolving import statements_past_due_set
-from tests.factories import MerchantFactory, PayLaterLineFactory, set_business_date
+from lending.services.revolving import (
+    line_write_off_owed,
+    lines_write_off,
+    statements_past_due_set,
+)
+from tests.factories import (
+    MerchantFactory,
+    PayLaterLineFactory,
+    PayLaterProductFactory,
+    set_business_date,
+)
 
 D = Decimal
 ZERO = D("0.00")
@@ -72,11 +84,14 @@ def line_sum(line_id, code):
 class PayLaterMachine(RuleBasedStateMachine):
     keys = iter(range(1, 10**9))
 
-    @initialize(statement_day=st.integers(min_value=1, max_value=28))
-    def open_line(self, statement_day):
+    @initialize(statement_day=st.integers(min_value=1, max_value=28),
+                write_off_days=st.sampled_from([30, 180]))
+    def open_line(self, statement_day, write_off_days):
         set_business_date(date(2026, 1, 5))
         self.shop = MerchantFactory()
-        self.line = PayLaterLineFactory(statement_day=statement_day,
+        product = PayLaterProductFactory(code=f"paylater-{write_off_days}",
+                                         write_off_days=write_off_days)
+        self.line = PayLaterLineFactory(product=product, statement_day=statement_day,
                                         opened_on=date(2026, 1, 5))
 
     def key(self):
@@ -115,6 +130,14 @@ class PayLaterMachine(RuleBasedStateMachine):
 
     @rule(share=st.sampled_from(["minimum", "all", "some"]), data=st.data())
     def pay(self, share, data):
+        line = self.fresh_line()
+        if LineWriteOff.objects.filter(line=line).exists():
+            owed = line_write_off_owed(line)
+            if owed > 0:
+                amount = data.draw(st.integers(min_value=1, max_value=int(owed * 100))
+                                   .map(lambda c: D(c) / 100))
+                line_pay(line=line, amount=amount, scope="machine", idempotency_key=self.key())
+            return
         statement = self.open_statement()
         owed = (statement.balance if statement else ZERO) + sum(
             (p.amount - p.refunded - p.paid_before_billing for p in Purchase.objects.filter(
@@ -171,6 +194,7 @@ class PayLaterMachine(RuleBasedStateMachine):
             statement = self.open_statement()
             if statement is not None:
                 statements_past_due_set(day=day, first_id=statement.pk, last_id=statement.pk)
+                lines_write_off(day=day, first_id=statement.pk, last_id=statement.pk)
             customer = self.line.customer_id
             lines_freeze_or_cure(day=day, first_id=customer, last_id=customer)
             set_business_date(day + timedelta(days=1))
@@ -198,6 +222,11 @@ class PayLaterMachine(RuleBasedStateMachine):
             unpaid = (getattr(statement, f"{name}_due") - getattr(statement, f"{name}_paid")
                       if statement else ZERO)
             assert line_sum(line.pk, code) == unpaid, name
+        write_off = LineWriteOff.objects.filter(line=line).first()
+        if write_off is not None:
+            assert line.status == "closed" and statement is None
+            assert (line_write_off_owed(line) - line_sum(line.pk, ledger.RECOVERY_INCOME)
+                    == write_off.total)
 
 
 class PayLaterStateMachineTest(TestCase):

@@ -396,3 +396,33 @@ def test_cutting_twice_changes_nothing(card, january):
     assert statements_cut(day=date(2026, 2, 1)) == 0
     assert Statement.objects.filter(line=card).count() == 1
 
+
+
+def test_an_unpaid_statement_carries_its_lateness_into_the_next(card, january):
+    """Nothing paid on the Feb 1 statement (1,500.00, minimum 150.00): past due from Feb 10,
+    penalty 1,500.00 x 0.05 % = 0.75 a day for Feb 11 .. Mar 1 (19 days, charged through the
+    close of Feb 28) = 14.25. The Mar 1 cut charges interest on 1,500.00 for Feb 1..28:
+    28 x 0.75 = 21.00, carries 1,500.00 and the penalty; its minimum is 10 % x 1,500.00 =
+    150.00 + interest 21.00 + penalty 14.25 + what is left of the earlier minimum beyond the
+    charges carried (150.00 - 14.25 = 135.75) = 321.00. The same night the carried lateness
+    counts on: 20 days past due on Mar 2, and one more day of penalty on 1,521.00 (principal
+    and interest): 0.7605 -> 0.76."""
+    close_through(date(2026, 3, 1))
+    january.refresh_from_db()
+    assert january.status == StatementStatus.ROLLED
+    assert january.penalty_due == D("14.25")
+    march = statement(card, 2)
+    assert (march.revolved_principal, march.interest_due) == (D("1500.00"), D("21.00"))
+    assert march.carried_charges == D("14.25")
+    assert march.earlier_minimum_unpaid == D("150.00")
+    assert march.minimum_due == D("321.00")
+    assert march.overdue_since == date(2026, 2, 10)
+    assert march.days_past_due == 20
+    assert march.penalty_due == D("15.01")
+    assert receivable(card, ledger.PENALTY_RECEIVABLE) == D("15.01")
+    # 150.00 pays what was past due (penalty first): current again, though the March minimum
+    # is not paid yet, as its own due date has not come.
+    pay(card, "150.00", date(2026, 3, 2))
+    march.refresh_from_db()
+    assert march.overdue_since is None and march.days_past_due == 0
+    assert_books(card)

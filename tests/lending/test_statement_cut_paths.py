@@ -1,10 +1,11 @@
-"""The statement cut has two paths, the set-based SQL of PostgreSQL and the same rules in
-Python (the embedded demo database's): one varied book cut both ways gives the same rows.
+"""The statement cut and the past-due step have two paths each, the set-based SQL of
+PostgreSQL and the same rules in Python (the embedded demo database's): one varied book run
+both ways gives the same rows.
 
 The book: 60 pay-later lines over two months of random purchases, refunds, payments (in full,
 the minimum, part of it, nothing), conversions of statements and purchases and early
 settlements, closed night by night; then the third statement day is cut once in Python and,
-after rolling that back, once in SQL."""
+after rolling that back, once in SQL; then the same for the past-due step of that night."""
 
 import random
 from datetime import date
@@ -37,6 +38,7 @@ from lending.services import (
     statement_convert,
     statements_cut,
 )
+from lending.services.revolving import statements_past_due_set
 from operations.nightly_close import business_days_advance
 from tests.factories import MerchantFactory, PayLaterLineFactory, set_business_date
 
@@ -129,7 +131,29 @@ def _snapshot():
     }
 
 
-def test_the_sql_cut_and_the_python_cut_book_the_same_rows():
+def _both_ways(step, **arguments):
+    """Run `step` in Python, keep what it wrote, undo it, run it in SQL: (python, sql)."""
+    before = _snapshot()
+    try:
+        with transaction.atomic():
+            python_count = step(in_python=True, **arguments)
+            by_python = _snapshot()
+            raise Rollback
+    except Rollback:
+        pass
+    assert _snapshot() == before
+    sql_count = step(**arguments)
+    by_sql = _snapshot()
+    assert python_count == sql_count
+    assert by_sql["statements"].keys() == by_python["statements"].keys()
+    for key, row in by_python["statements"].items():
+        assert by_sql["statements"][key] == row, key
+    for part in ("purchases", "parts", "plans", "lines", "ledger"):
+        assert by_sql[part] == by_python[part], part
+    return sql_count, by_sql
+
+
+def test_the_sql_and_python_paths_book_the_same_rows():
     rng = random.Random(20261205)
     keys = iter(range(1, 10**9))
     set_business_date(date(2026, 1, 20))
@@ -142,25 +166,13 @@ def test_the_sql_cut_and_the_python_cut_book_the_same_rows():
     before = _snapshot()
     assert sum(1 for s in before["statements"].values()
                if s["status"] == StatementStatus.OPEN and s["overdue_since"]) > 0
-    try:
-        with transaction.atomic():
-            python_cut = statements_cut(day=CUT_DAY, in_python=True)
-            by_python = _snapshot()
-            raise Rollback
-    except Rollback:
-        pass
-    assert _snapshot() == before
-    sql_cut = statements_cut(day=CUT_DAY)
-    by_sql = _snapshot()
-    assert python_cut == sql_cut > 40
-    assert by_sql["statements"].keys() == by_python["statements"].keys()
-    for key, row in by_python["statements"].items():
-        assert by_sql["statements"][key] == row, key
-    for part in ("purchases", "parts", "plans", "lines", "ledger"):
-        assert by_sql[part] == by_python[part], part
+    cut, by_sql = _both_ways(statements_cut, day=CUT_DAY)
+    assert cut > 40
     # Interest was charged somewhere, and some statement carried a balance.
     new = [s for (line, seq), s in by_sql["statements"].items()
            if s["statement_date"] == CUT_DAY]
     assert any(s["interest_due"] > 0 for s in new)
     assert any(s["revolved_principal"] > 0 for s in new)
     assert any(s["parts_due"] > 0 for s in new)
+    changed, by_sql = _both_ways(statements_past_due_set, day=CUT_DAY)
+    assert changed > 0

@@ -121,7 +121,7 @@ def test_approval_shows_the_offer_with_the_apr_first_and_accepting_opens_the_lin
     assert 'class="small" data-testid="offer-daily-rate"' in page
     for reason in decision.reasons:
         assert reason in page
-    assert "Offer valid until</dt><dd>2026-04-09" in page
+    assert "Offer valid until</dt><dd>9 Apr 2026" in page  # a date in a sentence
     assert "Accept this offer" in page
 
     response = client.post(reverse("decision_accept", args=[decision.pk]))
@@ -146,7 +146,7 @@ def test_a_decline_shows_its_reasons_and_the_reapply_date(client, model, product
     assert "Some of your bills were paid late in the last year." in page
     for reason in decision.reasons:
         assert reason in page
-    assert 'You may apply again from <strong><time datetime="2026-04-09">2026-04-09' in page
+    assert 'You may apply again from <strong><time datetime="2026-04-09">9 Apr 2026' in page
     assert "Accept this offer" not in page
     assert 'data-testid="offer-apr"' not in page
 
@@ -172,7 +172,7 @@ def test_an_expired_offer_says_so_and_links_to_apply_again(client, model, produc
     decision = CreditDecision.objects.get()
     set_business_date(TODAY + timedelta(days=31))
     page = client.get(reverse("decision", args=[decision.pk])).content.decode()
-    assert "This offer expired on 2026-04-09." in page
+    assert "This offer expired on 9 Apr 2026." in page
     assert "Accept this offer" not in page
 
 

@@ -12,8 +12,9 @@ from core.money import to_amount
 from ...models import Checkout, CheckoutStatus, Refund
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,2})?$",
-                      "example": "199.00"})
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,2})?$", "example": "199.00"}
+)
 class AmountField(serializers.Field):
     """An amount as a decimal string ("199.00"): more than zero, at most two decimals. A JSON
     number that is not whole is refused, as every amount entering the platform is
@@ -32,21 +33,34 @@ class AmountField(serializers.Field):
 class CheckoutCreateSerializer(serializers.Serializer):
     amount = AmountField(help_text="What the customer pays, in the platform's currency.")
     order_reference = serializers.CharField(
-        max_length=64, help_text="The merchant's order: one purchase per order reference.")
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                        default="", help_text="Shown to the customer.")
+        max_length=64, help_text="The merchant's order: one purchase per order reference."
+    )
+    description = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Shown to the customer.",
+    )
     return_url = serializers.CharField(
-        max_length=500, help_text=(
+        max_length=500,
+        help_text=(
             "Where the customer is sent back after confirming or cancelling, with "
             "`?checkout=<token>&status=<status>` added; it must start with one of the "
-            "merchant's registered return URL prefixes."))
+            "merchant's registered return URL prefixes."
+        ),
+    )
 
 
 class RefundCreateSerializer(serializers.Serializer):
     amount = AmountField(help_text="At most what was paid less what was refunded before.")
     reference = serializers.CharField(
-        max_length=64, help_text=("The merchant's refund reference, its idempotency key: the "
-                                  "same reference and amount return the first refund."))
+        max_length=64,
+        help_text=(
+            "The merchant's refund reference, its idempotency key: the "
+            "same reference and amount return the first refund."
+        ),
+    )
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -65,16 +79,29 @@ class CheckoutSerializer(serializers.ModelSerializer):
     amount = AmountField(read_only=True)
     status = serializers.ChoiceField(choices=CheckoutStatus.choices, read_only=True)
     checkout_url = serializers.SerializerMethodField(
-        help_text="The platform's checkout page: send the customer there.")
+        help_text="The platform's checkout page: send the customer there."
+    )
     purchase_id = serializers.IntegerField(read_only=True, allow_null=True)
     amount_refunded = serializers.SerializerMethodField()
     refunds = serializers.SerializerMethodField()
 
     class Meta:
         model = Checkout
-        fields = ["token", "status", "amount", "order_reference", "description", "return_url",
-                  "checkout_url", "expires_at", "created_at", "completed_at", "purchase_id",
-                  "amount_refunded", "refunds"]
+        fields = [
+            "token",
+            "status",
+            "amount",
+            "order_reference",
+            "description",
+            "return_url",
+            "checkout_url",
+            "expires_at",
+            "created_at",
+            "completed_at",
+            "purchase_id",
+            "amount_refunded",
+            "refunds",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)

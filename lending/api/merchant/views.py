@@ -29,15 +29,24 @@ from .serializers import (
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="No token, or an invalid or expired one."),
-    403: OpenApiResponse(ErrorSerializer, description=(
-        "The token lacks the `checkout` scope, its client is not a merchant's, or the "
-        "merchant is inactive.")),
+    403: OpenApiResponse(
+        ErrorSerializer,
+        description=(
+            "The token lacks the `checkout` scope, its client is not a merchant's, or the "
+            "merchant is inactive."
+        ),
+    ),
 }
-REFUSED = OpenApiResponse(ErrorSerializer, description=(
-    "Refused, with the reason: a field's value (each field named with its reasons), or what "
-    "the service refused (`detail` and `code`)."))
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description=(
-    "No checkout with this token belongs to the calling merchant."))
+REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "Refused, with the reason: a field's value (each field named with its reasons), or what "
+        "the service refused (`detail` and `code`)."
+    ),
+)
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description=("No checkout with this token belongs to the calling merchant.")
+)
 
 
 @extend_schema_view(
@@ -47,14 +56,26 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description=(
             "Send the customer to the answer's `checkout_url`. The checkout waits for the "
             "customer for 30 minutes (by default), then expires. A replay with the same "
             "Idempotency-Key and body answers with the same checkout; the same key with another "
-            "body is a 409."),
-        parameters=[OpenApiParameter(
-            IDEMPOTENCY_HEADER, location=OpenApiParameter.HEADER, required=True,
-            description="1 to 128 printable characters, unique per request of this merchant.")],
+            "body is a 409."
+        ),
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="1 to 128 printable characters, unique per request of this merchant.",
+            )
+        ],
         request=CheckoutCreateSerializer,
-        responses={201: CheckoutSerializer, 400: REFUSED, **ERRORS,
-                   409: OpenApiResponse(ErrorSerializer, description=(
-                       "The Idempotency-Key was used before with another body."))},
+        responses={
+            201: CheckoutSerializer,
+            400: REFUSED,
+            **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=("The Idempotency-Key was used before with another body."),
+            ),
+        },
     ),
     retrieve=extend_schema(
         summary="A checkout's state, its purchase and refunds",
@@ -62,12 +83,20 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description=(
     ),
     refunds=extend_schema(
         summary="Refund (part of) a paid checkout",
-        description=("The reference is the refund's idempotency key: the same reference and "
-                     "amount answer with the first refund; another amount is a 409."),
+        description=(
+            "The reference is the refund's idempotency key: the same reference and "
+            "amount answer with the first refund; another amount is a 409."
+        ),
         request=RefundCreateSerializer,
-        responses={201: RefundSerializer, 400: REFUSED, **ERRORS, 404: NOT_FOUND,
-                   409: OpenApiResponse(ErrorSerializer, description=(
-                       "The reference was used before for another amount."))},
+        responses={
+            201: RefundSerializer,
+            400: REFUSED,
+            **ERRORS,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer, description=("The reference was used before for another amount.")
+            ),
+        },
     ),
 )
 class CheckoutViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
@@ -82,19 +111,26 @@ class CheckoutViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, Generi
     lookup_value_regex = r"[A-Za-z0-9_-]{1,64}"
 
     def get_queryset(self):
-        return (Checkout.objects.filter(merchant=merchant_of_token(self.request.auth))
-                .select_related("purchase"))
+        return Checkout.objects.filter(
+            merchant=merchant_of_token(self.request.auth)
+        ).select_related("purchase")
 
     def create(self, request, *args, **kwargs):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if not key:
-            raise ValidationError({IDEMPOTENCY_HEADER: [
-                "This header is required: a key of 1 to 128 printable characters, unique per "
-                "checkout you create."]})
+            raise ValidationError(
+                {
+                    IDEMPOTENCY_HEADER: [
+                        "This header is required: a key of 1 to 128 printable characters, "
+                        "unique per checkout you create."
+                    ]
+                }
+            )
         given = CheckoutCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        checkout = checkout_create(merchant=merchant_of_token(request.auth),
-                                   idempotency_key=key, **given.validated_data)
+        checkout = checkout_create(
+            merchant=merchant_of_token(request.auth), idempotency_key=key, **given.validated_data
+        )
         body = CheckoutSerializer(checkout, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -36,6 +36,7 @@ from lending.rules.schedule import add_months_anchored
 from lending.selectors import amount_due_on
 from operations.demo_back_office import BackOffice
 from operations.demo_merchant import demo_merchant_seed
+from operations.demo_pay_later import PayLaterDemo
 from operations.nightly_close import business_day_close
 from risk.models import DecisionOutcome
 from risk.services.decisions import credit_decide, credit_offer_accept
@@ -171,8 +172,11 @@ class Command(BaseCommand):
 
     def age(self, plans, rng, back_office):
         """Live DAYS_OF_HISTORY business days: draw, repay as each habit says, let the staff
-        work (collections, hardship requests, a waiver), close each night; then the requests
-        left waiting for the staff."""
+        work (collections, hardship requests, a waiver), let the pay-later customers shop and
+        pay, close each night; then the requests left waiting for the staff."""
+        first_day = business_date_today()
+        pay_later = PayLaterDemo(first_day=first_day,
+                                 end=first_day + timedelta(days=DAYS_OF_HISTORY))
         for day in range(DAYS_OF_HISTORY):
             today = business_date_today()
             for plan in plans:
@@ -192,6 +196,7 @@ class Command(BaseCommand):
                     continue
                 self.follow_habit(plan, loan, day, today)
             back_office.work_day(day, today)
+            pay_later.work_day(today)
             business_day_close()
         back_office.finish()
 
