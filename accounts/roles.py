@@ -19,7 +19,11 @@ _LENDING_VIEW = [
     "view_creditproduct", "view_creditline", "view_limitchange", "view_ratechange", "view_loan",
     "view_loanfunding", "view_instalment", "view_repayment", "view_loanextension",
     "view_penaltywaiver", "view_writeoff", "view_writeoffshare", "view_recovery",
-    "view_ledgeraccount", "view_journalentry", "view_posting",
+    "view_ledgeraccount", "view_journalentry", "view_posting", "view_checkout",
+    # The pay-later line (花呗).
+    "view_statement", "view_purchase", "view_instalmentplan", "view_planpart", "view_refund",
+    "view_paylaterpayment", "view_statementcredit", "view_creditbalancerefund",
+    "view_linewriteoff", "view_linerecovery",
 ]
 # What an officer may do to a line or a loan (each an admin action calling one service; the
 # large ones only as a request a second officer approves: core/approvals.py).
@@ -70,6 +74,7 @@ _AUDITOR = (
                            "view_approvalrequest"]]
     + [("accounts", p) for p in ["view_user", "view_customerprofile", "view_customersignals",
                                  "view_partnerbank", "view_partnerapiclient", "view_notice",
+                                 "view_merchant", "view_merchantapiclient",
                                  "view_unmasked_identity"]]
     + [("lending", p) for p in _LENDING_VIEW]
     + [("risk", p) for p in ["view_modelversion", "view_modelpromotion", "view_creditdecision",

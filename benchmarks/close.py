@@ -52,6 +52,9 @@ POLL_S = 0.02
 # features (a new limit is a new utilisation), so it takes a few nights to settle; by the third
 # about 5 % of lines change a night (3 % on the fourth).
 RESCORED_NIGHTS = 3
+RESCORING_TABLES = ("risk_linescore", "risk_linereview", "lending_limitchange",
+                    "lending_ratechange", "lending_creditline", "accounts_notice",
+                    "core_auditevent", "core_auditchainhead")
 
 
 def url_with_name(url: str, name: str) -> str:
@@ -155,7 +158,7 @@ def _rescore_chunk(day, first_id, last_id):
         return lines_rescore(day=day, first_id=first_id, last_id=last_id)
 
 
-def past_nights_rescore(book_name, first_id, last_id, processes, progress=print):
+def past_nights_rescore(book_url, book_name, first_id, last_id, processes, progress=print):
     """Rescore the customers from `first_id` to `last_id` on each of the RESCORED_NIGHTS nights
     before the book's day, through the product's own `lines_rescore`, in chunks of the close's
     size spread over `processes` processes: the scores, reviews, limit and rate changes,
@@ -178,6 +181,11 @@ def past_nights_rescore(book_name, first_id, last_id, processes, progress=print)
             lines = sum(pool.starmap(_rescore_chunk, [(day, a, b) for a, b in bounds]))
         progress(f"  rescored {day}: {lines:,} lines in {time.perf_counter() - started:.1f} s")
     django_release()
+    # As after the book's load: autovacuum is off on this server.
+    import psycopg
+
+    with psycopg.connect(close_book.server_url(book_url, book_name), autocommit=True) as conn:
+        conn.execute(f"VACUUM ANALYZE {', '.join(RESCORING_TABLES)}")
 
 
 # A close through real workers -----------------------------------------------------------------
@@ -403,7 +411,7 @@ def book_build(book_url, book_pg, run_url, redis_url, accounts, workers, timings
     timings["half book"] = time.perf_counter() - started
     say(f"  book: {close_book.book_profile(book_pg)}")
     started = time.perf_counter()
-    past_nights_rescore(book_name, 1, half_accounts, workers, progress=say)
+    past_nights_rescore(book_url, book_name, 1, half_accounts, workers, progress=say)
     timings["half book's past rescoring"] = time.perf_counter() - started
 
     say(f"Closing the half book ({workers} workers) on a copy")
@@ -418,7 +426,7 @@ def book_build(book_url, book_pg, run_url, redis_url, accounts, workers, timings
     close_book.book_load(book_pg, half_accounts + 1, accounts, progress=say)
     timings["growth"] = time.perf_counter() - started
     started = time.perf_counter()
-    past_nights_rescore(book_name, half_accounts + 1, accounts, workers, progress=say)
+    past_nights_rescore(book_url, book_name, half_accounts + 1, accounts, workers, progress=say)
     timings["growth's past rescoring"] = time.perf_counter() - started
     profile = close_book.book_profile(book_pg)
     size = close_book.database_size(book_url, book_name)

@@ -27,7 +27,7 @@ from .models import (
     Statement,
     StatementStatus,
 )
-from .rules.statements import StatementOwed, statement_date_for
+from .rules.statements import statement_date_for
 
 ZERO = Decimal("0.00")
 
@@ -49,17 +49,6 @@ def pay_later_line_for(user) -> CreditLine | None:
 
 def open_statement_of(line) -> Statement | None:
     return Statement.objects.filter(line=line, status=StatementStatus.OPEN).first()
-
-
-def statement_owed(statement) -> StatementOwed:
-    """What is left to pay on a statement, component by component, in payment order."""
-    return StatementOwed(
-        penalty=statement.penalty_due - statement.penalty_paid,
-        interest=statement.interest_due - statement.interest_paid,
-        fees=statement.fees_due - statement.fees_paid,
-        parts=statement.parts_due - statement.parts_paid,
-        purchases=statement.purchases_due - statement.purchases_paid,
-    )
 
 
 def minimum_left(statement) -> Decimal:

@@ -7,4 +7,4 @@ refuses updates to several of those tables anyway. A line's limit, balance, rate
 read-only too; an officer changes them through an action with an intermediate form that calls
 the service, so the change is checked, locked and recorded like any other."""
 
-from . import extension, ledger, lines, loans, products  # noqa: F401  (registers the model admins)
+from . import extension, ledger, lines, loans, pay_later, products  # noqa: F401  (registers the model admins)

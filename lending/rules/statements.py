@@ -84,6 +84,19 @@ class StatementOwed:
         return sum((getattr(self, f.name) for f in fields(self)), ZERO)
 
 
+def statement_owed(statement) -> StatementOwed:
+    """What is left to pay on a statement (a `Statement` or anything with its `*_due` and
+    `*_paid` amounts), component by component; nothing for no statement."""
+    if statement is None:
+        return StatementOwed()
+    return StatementOwed(
+        penalty=statement.penalty_due - statement.penalty_paid,
+        interest=statement.interest_due - statement.interest_paid,
+        fees=statement.fees_due - statement.fees_paid,
+        parts=statement.parts_due - statement.parts_paid,
+        purchases=statement.purchases_due - statement.purchases_paid)
+
+
 @dataclass(frozen=True)
 class PaymentSplit:
     penalty: Decimal = ZERO

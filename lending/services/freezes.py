@@ -25,7 +25,10 @@ from datetime import timedelta
 
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Concat
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
+from accounts.languages import by_language
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import AuditDraft, actor_system, audit_events_append_many
@@ -148,37 +151,47 @@ def lines_freeze_or_cure(*, day, first_id=None, last_id=None) -> int:
 
 def _notices(rows, *, day, frozen):
     """One notice per customer whose lines changed tonight, dated the next business date (the
-    customer's "today" after the close)."""
+    customer's "today" after the close), in the customer's language."""
     by_customer = {}
     for _pk, customer_id, reason, product in rows:
         names, reasons = by_customer.setdefault(customer_id, ([], []))
         names.append(product)
         reasons.append(reason)
     drafts = []
-    for customer_id, (names, reasons) in by_customer.items():
-        lines, it = _line_names(names)
-        opens = "opens" if it == "it" else "open"
-        if frozen:
-            loan = reasons[0].removeprefix(REASON_PREFIX)
-            subject = "Your credit is frozen: a payment is overdue"
-            body = (f"A payment on loan {loan} is overdue, so {lines} frozen: you cannot "
-                    f"borrow or make purchases with {it} while anything is overdue. Once every "
-                    f"overdue payment is made, {it} {opens} again after the next nightly "
-                    "close.")
-        else:
-            subject = "Your credit is open again"
-            body = (f"Nothing is overdue any more, so {lines} open again: you can borrow and "
-                    "make purchases as before.")
-        drafts.append(NoticeDraft(
-            customer_id=customer_id, kind=NoticeKind.ACCOUNT,
-            key=f"lines:{'frozen' if frozen else 'unfrozen'}:{day.isoformat()}",
-            subject=subject, body=body, business_date=day + timedelta(days=1)))
+    for language, customers in by_language(by_customer, customer_id=lambda c: c).items():
+        with translation.override(language):
+            for customer_id in customers:
+                names, reasons = by_customer[customer_id]
+                subject, body = _notice_text(frozen, reasons[0], sorted(set(names)))
+                drafts.append(NoticeDraft(
+                    customer_id=customer_id, kind=NoticeKind.ACCOUNT,
+                    key=f"lines:{'frozen' if frozen else 'unfrozen'}:{day.isoformat()}",
+                    subject=subject, body=body, business_date=day + timedelta(days=1)))
     return drafts
 
 
-def _line_names(names) -> tuple[str, str]:
-    """("your Cash loan line is", "it"), or for several lines "... lines are", "them"."""
-    names = sorted(set(names))
-    if len(names) == 1:
-        return f"your {names[0]} line is", "it"
-    return f"your {', '.join(names[:-1])} and {names[-1]} lines are", "them"
+def _notice_text(frozen, reason, names) -> tuple[str, str]:
+    """The notice's subject and body in the active language: which lines, and why."""
+    lines = (names[0] if len(names) == 1
+             else gettext("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]),
+                                                      "last": names[-1]})
+    if not frozen:
+        return (gettext("Your credit is open again"),
+                ngettext("Nothing is overdue any more, so your %(lines)s line is open again: "
+                         "you can borrow and make purchases as before.",
+                         "Nothing is overdue any more, so your %(lines)s lines are open again: "
+                         "you can borrow and make purchases as before.",
+                         len(names)) % {"lines": lines})
+    if reason.startswith(REASON_PREFIX):
+        cause = gettext("A payment on loan %(loan)s is overdue") % {
+            "loan": reason.removeprefix(REASON_PREFIX)}
+    else:
+        cause = gettext("A payment on your pay-later statement is overdue")
+    return (gettext("Your credit is frozen: a payment is overdue"),
+            ngettext("%(cause)s, so your %(lines)s line is frozen: you cannot borrow or make "
+                     "purchases with it while anything is overdue. Once every overdue payment "
+                     "is made, it opens again after the next nightly close.",
+                     "%(cause)s, so your %(lines)s lines are frozen: you cannot borrow or make "
+                     "purchases with them while anything is overdue. Once every overdue "
+                     "payment is made, they open again after the next nightly close.",
+                     len(names)) % {"cause": cause, "lines": lines})

@@ -5,7 +5,8 @@ simulation's cash-loan product and draws one loan. Then every business day until
 a collections rule lowers the limit of any line with a loan 30+ days past due to what is owed,
 the day's repayments are taken (on the due date, a few days late, or an early payoff), and the
 nightly close runs. Defaulters stop paying at their default instalment and reach 90+ days past
-due before the end. Pay-later purchases are not simulated: the platform has no statements yet."""
+due before the end. A share of the customers also has a pay-later line and shops with it every
+month (`shopping.py`): purchases, statements cut by the close, payments and conversions."""
 
 import gc
 from collections import defaultdict
@@ -30,6 +31,7 @@ from risk.models import SimulatedCustomer
 from .books import Draw, Payment
 from .customers import customers_create
 from .population import TERM_MONTHS, Population
+from .shopping import Shopping
 
 PRODUCT_CODE = "sim-cash"
 BANKS = (("sim-bank-a", "Simulated Partner Bank A", "0.70"),
@@ -48,6 +50,7 @@ class SimulationResult:
     customers: int
     defaulters: int
     loans: int
+    shoppers: int  # customers with a pay-later line
     repayment_days: int
     start: object
     end: object
@@ -100,6 +103,8 @@ def _history_write(population, book, progress) -> SimulationResult:
                                  method=plan.method)
                             for line, plan in zip(lines, population.plans, strict=True)])
     payments = payment_days(population, [loan.pk for loan in loans], [u.pk for u in users])
+    shopping = Shopping(population, users)
+    shopping.open_lines()
     # The customers, lines and loans of day 0 and the payments of every day live as long.
     gc.freeze()
     services.book_statistics_refresh()
@@ -112,6 +117,7 @@ def _history_write(population, book, progress) -> SimulationResult:
         if payments.get(day):
             book.repay(payments[day])
             repayment_days += 1
+        shopping.day(day)
         business_days_advance(days=1)
         day += timedelta(days=1)
         if day.day == population.start.day:
@@ -119,7 +125,8 @@ def _history_write(population, book, progress) -> SimulationResult:
             if progress:
                 progress(day)
     return SimulationResult(customers=len(users), defaulters=int(population.defaults.sum()),
-                            loans=len(loans), repayment_days=repayment_days,
+                            loans=len(loans), shoppers=len(shopping.shoppers),
+                            repayment_days=repayment_days,
                             start=population.start, end=population.end)
 
 

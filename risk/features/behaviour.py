@@ -172,8 +172,9 @@ _COLUMNS_SQL = f"""
           AND NOT (instalment.status = 'superseded'
                    AND instalment.due_date >= extension.business_date))
     SELECT 'customer' AS kind, line.customer_id, line.first_opened_on AS due_date,
-           NULL AS settled_on, line.credit_limit, changes.undone, changes.reductions, drawn.principal, drawn.principal_x_rate,
-           repaid.principal, due.instalments, due.on_time
+           NULL AS settled_on, line.credit_limit, changes.undone, changes.reductions,
+           drawn.principal, drawn.principal_x_rate, repaid.principal, due.instalments,
+           due.on_time
     FROM (SELECT customer_id, MIN(opened_on) AS first_opened_on,
                  SUM(credit_limit) AS credit_limit
           FROM line WHERE opened_on <= %(as_of)s GROUP BY customer_id) line

@@ -22,10 +22,16 @@ from lending.models import (
     LimitChange,
     Loan,
     LoanFunding,
+    PlanSource,
     Posting,
+    ProductKind,
     Repayment,
+    Statement,
+    StatementStatus,
 )
 from lending.selectors import ledger_principal_of, unbalanced_entry_ids
+from lending.services import ledger
+from operations.dashboards import figures, queries
 from operations.simulation import (
     BulkBook,
     ServiceBook,
@@ -33,7 +39,10 @@ from operations.simulation import (
     simulate_history,
     true_probability,
 )
+from operations.simulation.shopping import PRODUCT_CODE as PAY_LATER_CODE
+from operations.simulation.shopping import shoppers_plan
 from risk.features.application import application_columns, application_matrix
+from risk.features.behaviour import BEHAVIOUR_FEATURE_NAMES, behaviour_columns, behaviour_matrix
 from risk.models import SimulatedCustomer
 from tests.factories import set_business_date
 
@@ -115,7 +124,7 @@ def test_history_keeps_every_invariant_and_bads_reach_90_days_past_due():
         assert ledger_principal_of(loan) == loan.outstanding_principal
         fundings = LoanFunding.objects.filter(loan=loan)
         assert sum(f.outstanding_principal for f in fundings) == loan.outstanding_principal
-    for line in CreditLine.objects.all():
+    for line in CreditLine.objects.filter(product__kind=ProductKind.CASH_LOAN):
         owed = sum(loan.outstanding_principal for loan in loans if loan.line_id == line.pk)
         assert line.outstanding_principal == owed
         assert line.outstanding_principal <= line.credit_limit
@@ -132,6 +141,52 @@ def test_history_keeps_every_invariant_and_bads_reach_90_days_past_due():
     assert Loan.objects.filter(status="paid_off").exists()
     # A customer who never shared signals has no signals row.
     assert CustomerSignals.objects.count() == sum(s is not None for s in population.signal_rows)
+
+
+def test_shoppers_are_a_share_of_the_population_and_the_risky_pay_the_minimum_more_often():
+    population = _population(customers=5000, months=12, seed=5)
+    shoppers = shoppers_plan(population)
+    assert 0.25 <= len(shoppers) / 5000 <= 0.35
+    assert shoppers == shoppers_plan(population)  # the same seed, the same shoppers
+    risk = population.true_probability
+    minimum = np.array([risk[s.index] for s in shoppers if s.pays_minimum])
+    in_full = np.array([risk[s.index] for s in shoppers if not s.pays_minimum])
+    assert minimum.mean() > 1.5 * in_full.mean()
+    for shopper in shoppers:
+        assert 1 <= shopper.statement_day <= 28
+        assert (shopper.stops_on is not None) == bool(population.defaults[shopper.index])
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_shoppers_statements_are_cut_paid_and_seen_by_the_b_card_and_the_dashboards():
+    set_business_date(START)
+    population = _population(customers=60, months=6, seed=4)
+    result = simulate_history(population, book=BulkBook())
+    lines = CreditLine.objects.filter(product__code=PAY_LATER_CODE)
+    assert lines.count() == result.shoppers > 0
+
+    statements = Statement.objects.filter(line__in=lines)
+    assert statements.filter(status=StatementStatus.PAID, paid_on__lte=F("due_date")).exists()
+    assert statements.filter(revolved_principal__gt=0, interest_due__gt=0).exists()
+    assert statements.filter(days_past_due__gt=30).exists()  # the defaulters' statements
+    assert lines.filter(plans__source=PlanSource.STATEMENT).exists()
+    assert lines.filter(purchases__refunded__gt=0).exists()
+    assert unbalanced_entry_ids() == []
+    for line in lines:
+        receivable = sum(Posting.objects.filter(
+            line=line, account__code=ledger.PAY_LATER_RECEIVABLE).values_list("amount",
+                                                                              flat=True))
+        assert receivable == line.outstanding_principal <= line.credit_limit
+
+    # The B-card's features and the dashboards compute over a book with both products.
+    users = list(SimulatedCustomer.objects.values_list("user_id", flat=True))
+    matrix = behaviour_matrix(behaviour_columns(users, population.end), population.end)
+    assert matrix.shape == (len(users), len(BEHAVIOUR_FEATURE_NAMES))
+    _night, book = queries.outstanding_by_product_and_bucket()
+    assert {row.product for row in book} >= {"Simulated cash loan", "Simulated pay later"}
+    for figure in figures.risk_dashboard(population.end).figures:
+        assert figure.title
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from core.audit import actor_system
 from lending import services
 from lending.models import CreditLine
 from lending.selectors import amount_due_on
+from lending.services.extension import loan_term_extend
 from risk.features.application import features_hash
 from risk.features.behaviour import (
     BEHAVIOUR_FEATURE_NAMES,
@@ -129,3 +130,20 @@ def test_a_raise_is_not_counted_as_a_limit_reduction(history):
     [before] = _features([history], date(2026, 4, 30))
     assert before["limit_changes_6m"] == 1.0
     assert before["utilisation"] == pytest.approx(4000 / 15000)
+
+
+def test_an_extended_loan_counts_its_replaced_instalments_as_they_stood(history):
+    """Extended by a month on 2026-05-20: the April and May instalments, due before and unpaid,
+    were late until the extension settled them (40 and 10 days), and stay due and not on time;
+    June's, not yet due then, never fell due. The carried row and the first new instalment fall
+    due on 2026-06-10, unpaid."""
+    loan = CreditLine.objects.get(customer_id=history).loans.get()
+    set_business_date(date(2026, 5, 20))
+    loan_term_extend(loan_id=loan.pk, extra_months=1, reason="test", actor=actor_system("tests"))
+    [after] = _features([history], date(2026, 5, 21))
+    assert after["days_past_due_now"] == 0.0  # nothing unpaid past its due date
+    assert after["worst_dpd_3m"] == 40.0  # April's, until the extension
+    assert after["on_time_share"] == pytest.approx(1 / 4)  # Feb on time; Mar, Apr, May not
+    [later] = _features([history], date(2026, 6, 15))
+    assert later["days_past_due_now"] == 5.0  # the rows due on 2026-06-10
+    assert later["on_time_share"] == pytest.approx(1 / 6)  # and those two, not June's old row

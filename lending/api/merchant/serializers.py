@@ -123,7 +123,7 @@ class CheckoutSerializer(serializers.ModelSerializer):
         return RefundSerializer(refunds, many=True).data
 
 
-class ErrorSerializer(serializers.Serializer):
+class MerchantErrorSerializer(serializers.Serializer):
     """The body of a refusal (documentation only: the exception handlers write it)."""
 
     detail = serializers.CharField()

@@ -21,16 +21,18 @@ from .permissions import IsActiveMerchant, merchant_of_token
 from .serializers import (
     CheckoutCreateSerializer,
     CheckoutSerializer,
-    ErrorSerializer,
+    MerchantErrorSerializer,
     RefundCreateSerializer,
     RefundSerializer,
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 ERRORS = {
-    401: OpenApiResponse(ErrorSerializer, description="No token, or an invalid or expired one."),
+    401: OpenApiResponse(
+        MerchantErrorSerializer, description="No token, or an invalid or expired one."
+    ),
     403: OpenApiResponse(
-        ErrorSerializer,
+        MerchantErrorSerializer,
         description=(
             "The token lacks the `checkout` scope, its client is not a merchant's, or the "
             "merchant is inactive."
@@ -38,14 +40,15 @@ ERRORS = {
     ),
 }
 REFUSED = OpenApiResponse(
-    ErrorSerializer,
+    MerchantErrorSerializer,
     description=(
         "Refused, with the reason: a field's value (each field named with its reasons), or what "
         "the service refused (`detail` and `code`)."
     ),
 )
 NOT_FOUND = OpenApiResponse(
-    ErrorSerializer, description=("No checkout with this token belongs to the calling merchant.")
+    MerchantErrorSerializer,
+    description=("No checkout with this token belongs to the calling merchant."),
 )
 
 
@@ -72,7 +75,7 @@ NOT_FOUND = OpenApiResponse(
             400: REFUSED,
             **ERRORS,
             409: OpenApiResponse(
-                ErrorSerializer,
+                MerchantErrorSerializer,
                 description=("The Idempotency-Key was used before with another body."),
             ),
         },
@@ -94,7 +97,8 @@ NOT_FOUND = OpenApiResponse(
             **ERRORS,
             404: NOT_FOUND,
             409: OpenApiResponse(
-                ErrorSerializer, description=("The reference was used before for another amount.")
+                MerchantErrorSerializer,
+                description=("The reference was used before for another amount."),
             ),
         },
     ),

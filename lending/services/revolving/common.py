@@ -7,7 +7,7 @@ from django.db.models import F
 
 from ...errors import LineNotUsable
 from ...models import CreditLine, ProductKind, Statement, StatementCredit, StatementStatus
-from ...rules.statements import StatementOwed, minimum_payment
+from ...rules.statements import minimum_payment
 
 ZERO = Decimal("0.00")
 
@@ -25,17 +25,6 @@ def pay_later_line_lock(line_id: int) -> CreditLine:
 def open_statement_lock(line_id: int) -> Statement | None:
     return (Statement.objects.select_for_update().filter(line_id=line_id,
                                                           status=StatementStatus.OPEN).first())
-
-
-def statement_owed(statement: Statement | None) -> StatementOwed:
-    if statement is None:
-        return StatementOwed()
-    return StatementOwed(
-        penalty=statement.penalty_due - statement.penalty_paid,
-        interest=statement.interest_due - statement.interest_paid,
-        fees=statement.fees_due - statement.fees_paid,
-        parts=statement.parts_due - statement.parts_paid,
-        purchases=statement.purchases_due - statement.purchases_paid)
 
 
 def statement_minimum(statement: Statement, product) -> Decimal:

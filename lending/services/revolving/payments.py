@@ -19,14 +19,13 @@ from ...models import (
 )
 from ...models.revolving import LineRecovery, LineWriteOff
 from ...rules.delinquency import days_past_due
-from ...rules.statements import PaymentTooLarge, overdue_since, split_payment
+from ...rules.statements import PaymentTooLarge, overdue_since, split_payment, statement_owed
 from .. import ledger
 from .common import (
     ZERO,
     line_outstanding_lower,
     open_statement_lock,
     pay_later_line_lock,
-    statement_owed,
     statement_principal_credit,
     statement_settle_if_paid,
 )

@@ -51,9 +51,10 @@ from ...rules.statements import (
     minimum_payment,
     revolving_interest,
     split_payment,
+    statement_owed,
 )
 from .. import ledger
-from .common import ZERO, statement_owed
+from .common import ZERO
 from .statements_sql import statements_cut_sql
 
 

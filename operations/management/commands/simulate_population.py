@@ -58,7 +58,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS(
             f"Simulated {result.customers:,} customers, {result.loans:,} loans, "
-            f"{result.defaulters:,} defaulters; business date now {business_date_today()}; "
+            f"{result.shoppers:,} pay-later lines, {result.defaulters:,} defaulters; "
+            f"business date now {business_date_today()}; "
             f"{time.perf_counter() - started:.1f} s in all."))
 
 
