@@ -37,11 +37,21 @@ from lending.models import CreditProduct, ProductKind, Statement, StatementStatu
 from .notices import _day_text, money_text
 
 ZERO = Decimal("0.00")
-PAID = (F("penalty_paid") + F("interest_paid") + F("fees_paid") + F("parts_paid")
-        + F("purchases_paid"))
+PAID = (
+    F("penalty_paid") + F("interest_paid") + F("fees_paid") + F("parts_paid") + F("purchases_paid")
+)
 # What a reminder reads of a statement, after the date it speaks of.
-FIELDS = ("line_id", "line__customer_id", "minimum_due", "paid", "penalty_due", "interest_due",
-          "fees_due", "parts_due", "purchases_due")
+FIELDS = (
+    "line_id",
+    "line__customer_id",
+    "minimum_due",
+    "paid",
+    "penalty_due",
+    "interest_due",
+    "fees_due",
+    "parts_due",
+    "purchases_due",
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +68,12 @@ class StatementReminder:
 
 
 def _points_by_product() -> dict[int, list[int]]:
-    return {pk: sorted(set(days or [])) for pk, days in CreditProduct.objects.filter(
-        kind=ProductKind.PAY_LATER).values_list("pk", "notice_days")}
+    return {
+        pk: sorted(set(days or []))
+        for pk, days in CreditProduct.objects.filter(kind=ProductKind.PAY_LATER).values_list(
+            "pk", "notice_days"
+        )
+    }
 
 
 def _minimum_unpaid() -> Q:
@@ -76,9 +90,13 @@ def statement_reminder_candidate_ids(*, day) -> list[int]:
         return []
     due_dates = [next_day - timedelta(days=p) for p in points]
     since = [next_day - timedelta(days=p) for p in points if p > 0]
-    return sorted(set(Statement.objects.filter(
-        Q(due_date__in=due_dates) | Q(overdue_since__in=since), status=StatementStatus.OPEN)
-        .values_list("pk", flat=True)))
+    return sorted(
+        set(
+            Statement.objects.filter(
+                Q(due_date__in=due_dates) | Q(overdue_since__in=since), status=StatementStatus.OPEN
+            ).values_list("pk", flat=True)
+        )
+    )
 
 
 def statement_reminders_due(*, day, first_id=None, last_id=None) -> list[StatementReminder]:
@@ -92,30 +110,47 @@ def statement_reminders_due(*, day, first_id=None, last_id=None) -> list[Stateme
         bounds &= Q(pk__lte=last_id)
     reminders = []
     for product_id, points in _points_by_product().items():
-        statements = Statement.objects.filter(bounds, line__product_id=product_id).annotate(
-            paid=PAID).order_by()
+        statements = (
+            Statement.objects.filter(bounds, line__product_id=product_id)
+            .annotate(paid=PAID)
+            .order_by()
+        )
         ahead = {next_day - timedelta(days=p): p for p in points if p <= 0}
         past = {next_day - timedelta(days=p): p for p in points if p > 0}
         if ahead:
-            reminders += [_reminder(ahead[due], due, *row) for due, *row in statements.filter(
-                _minimum_unpaid(), due_date__in=list(ahead)).values_list("due_date", *FIELDS)]
+            reminders += [
+                _reminder(ahead[due], due, *row)
+                for due, *row in statements.filter(
+                    _minimum_unpaid(), due_date__in=list(ahead)
+                ).values_list("due_date", *FIELDS)
+            ]
         if past:
             # The date days past due count from: `overdue_since` once past due, else the due
             # date of a statement within its grace days.
-            reminders += [_reminder(past[since], since, *row) for since, *row in (
-                statements.filter(
-                    Q(overdue_since__in=list(past))
-                    | Q(_minimum_unpaid(), overdue_since__isnull=True, due_date__in=list(past)))
-                .annotate(since=Coalesce("overdue_since", "due_date"))
-                .values_list("since", *FIELDS))]
+            reminders += [
+                _reminder(past[since], since, *row)
+                for since, *row in (
+                    statements.filter(
+                        Q(overdue_since__in=list(past))
+                        | Q(_minimum_unpaid(), overdue_since__isnull=True, due_date__in=list(past))
+                    )
+                    .annotate(since=Coalesce("overdue_since", "due_date"))
+                    .values_list("since", *FIELDS)
+                )
+            ]
     return sorted(reminders, key=lambda r: (r.line_id, r.point))
 
 
 def _reminder(point, due, line_id, customer_id, minimum_due, paid, *due_amounts):
     owed = sum(due_amounts, ZERO) - paid
-    return StatementReminder(line_id=line_id, customer_id=customer_id, point=point,
-                             due_date=due, owed=owed,
-                             minimum=max(min(minimum_due - paid, owed), ZERO))
+    return StatementReminder(
+        line_id=line_id,
+        customer_id=customer_id,
+        point=point,
+        due_date=due,
+        owed=owed,
+        minimum=max(min(minimum_due - paid, owed), ZERO),
+    )
 
 
 def statement_reminders_send(*, day, first_id=None, last_id=None) -> int:
@@ -130,43 +165,66 @@ def statement_reminders_send(*, day, first_id=None, last_id=None) -> int:
         with translation.override(language):
             for r in group:
                 subject, body = statement_reminder_text(r)
-                drafts.append(NoticeDraft(
-                    customer_id=r.customer_id, kind=NoticeKind.DUNNING,
-                    key=f"dunning:line:{r.line_id}:{r.point}:{r.due_date.isoformat()}",
-                    subject=subject, body=body, business_date=next_day))
+                drafts.append(
+                    NoticeDraft(
+                        customer_id=r.customer_id,
+                        kind=NoticeKind.DUNNING,
+                        key=f"dunning:line:{r.line_id}:{r.point}:{r.due_date.isoformat()}",
+                        subject=subject,
+                        body=body,
+                        business_date=next_day,
+                    )
+                )
     return len(notices_create_many(drafts))
 
 
 def statement_reminder_text(reminder) -> tuple[str, str]:
     """The reminder's subject and body in plain words (the amount owed, the minimum, the due
     date), in the active language."""
-    figures = {"amount": money_text(reminder.owed), "minimum": money_text(reminder.minimum),
-               "due": _day_text(reminder.due_date), "days": abs(reminder.point)}
+    figures = {
+        "amount": money_text(reminder.owed),
+        "minimum": money_text(reminder.minimum),
+        "due": _day_text(reminder.due_date),
+        "days": abs(reminder.point),
+    }
     if reminder.point < 0:
         subject = _("Pay-later statement due on %(due)s") % figures
-        body = ngettext(
-            "Your pay-later statement of %(amount)s is due on %(due)s, in %(days)d day. Pay at "
-            "least the minimum of %(minimum)s by then to keep your line open; paying it all "
-            "costs no interest.",
-            "Your pay-later statement of %(amount)s is due on %(due)s, in %(days)d days. Pay "
-            "at least the minimum of %(minimum)s by then to keep your line open; paying it all "
-            "costs no interest.",
-            figures["days"]) % figures
+        body = (
+            ngettext(
+                "Your pay-later statement of %(amount)s is due on %(due)s, in %(days)d day. Pay at "
+                "least the minimum of %(minimum)s by then to keep your line open; paying it all "
+                "costs no interest.",
+                "Your pay-later statement of %(amount)s is due on %(due)s, in %(days)d days. Pay "
+                "at least the minimum of %(minimum)s by then to keep your line open; paying it all "
+                "costs no interest.",
+                figures["days"],
+            )
+            % figures
+        )
     elif reminder.point == 0:
         subject = _("Pay-later statement due today, %(due)s") % figures
-        body = _("Your pay-later statement of %(amount)s is due today, %(due)s. Please pay at "
-                 "least the minimum of %(minimum)s today to avoid it becoming overdue; paying "
-                 "it all costs no interest.") % figures
+        body = (
+            _(
+                "Your pay-later statement of %(amount)s is due today, %(due)s. Please pay at "
+                "least the minimum of %(minimum)s today to avoid it becoming overdue; paying "
+                "it all costs no interest."
+            )
+            % figures
+        )
     else:
         subject = _("Pay-later payment overdue since %(due)s") % figures
-        body = ngettext(
-            "Your pay-later payment was due on %(due)s and is now %(days)d day late. You owe "
-            "%(amount)s; please pay at least %(minimum)s as soon as you can: once the grace "
-            "days are over, penalty interest is charged for every day past the due date, and "
-            "you cannot borrow or buy on credit while a payment is overdue.",
-            "Your pay-later payment was due on %(due)s and is now %(days)d days late. You owe "
-            "%(amount)s; please pay at least %(minimum)s as soon as you can: once the grace "
-            "days are over, penalty interest is charged for every day past the due date, and "
-            "you cannot borrow or buy on credit while a payment is overdue.",
-            figures["days"]) % figures
+        body = (
+            ngettext(
+                "Your pay-later payment was due on %(due)s and is now %(days)d day late. You owe "
+                "%(amount)s; please pay at least %(minimum)s as soon as you can: once the grace "
+                "days are over, penalty interest is charged for every day past the due date, and "
+                "you cannot borrow or buy on credit while a payment is overdue.",
+                "Your pay-later payment was due on %(due)s and is now %(days)d days late. You owe "
+                "%(amount)s; please pay at least %(minimum)s as soon as you can: once the grace "
+                "days are over, penalty interest is charged for every day past the due date, and "
+                "you cannot borrow or buy on credit while a payment is overdue.",
+                figures["days"],
+            )
+            % figures
+        )
     return subject, body

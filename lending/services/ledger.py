@@ -123,11 +123,15 @@ class JournalBatch:
     """Many entries of one business date, posted together: the set-based twin of
     `journal_entry_post`, with the same merging and the same balance check per entry."""
 
-    def __init__(self, business_date):
+    def __init__(self, business_date, codes=None):
+        """`codes`: the only accounts the entries will use, when they are few (one read of
+        those instead of the whole chart)."""
         self.business_date = business_date
         self.entries = []
         self.legs = []
-        self.accounts = dict(LedgerAccount.objects.values_list("code", "pk"))
+        accounts = LedgerAccount.objects.all() if codes is None else (
+            LedgerAccount.objects.filter(code__in=codes))
+        self.accounts = dict(accounts.values_list("code", "pk"))
 
     def add(self, *, kind, legs, memo, loan_id=None, line_id=None):
         self.legs.append(legs_merge(kind, legs))

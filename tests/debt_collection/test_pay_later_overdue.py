@@ -78,8 +78,9 @@ def card(db):
 
 def buy(card, shop, amount, day):
     set_business_date(day)
-    return purchase_create(line=card, merchant=shop, amount=amount,
-                           order_reference=f"order-{next(_orders)}")
+    return purchase_create(
+        line=card, merchant=shop, amount=amount, order_reference=f"order-{next(_orders)}"
+    )
 
 
 def pay(card, amount, key):
@@ -87,16 +88,25 @@ def pay(card, amount, key):
 
 
 def on_line(card, code):
-    return (Posting.objects.filter(line=card, account__code=code)
-            .aggregate(total=Sum("amount"))["total"] or ZERO)
+    return (
+        Posting.objects.filter(line=card, account__code=code).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or ZERO
+    )
 
 
 def reminders(card):
-    return {n.key.removeprefix(f"dunning:line:{card.pk}:"): n for n in Notice.objects.filter(
-        kind=NoticeKind.DUNNING, key__startswith=f"dunning:line:{card.pk}:")}
+    return {
+        n.key.removeprefix(f"dunning:line:{card.pk}:"): n
+        for n in Notice.objects.filter(
+            kind=NoticeKind.DUNNING, key__startswith=f"dunning:line:{card.pk}:"
+        )
+    }
 
 
 # Reminders (催收提醒) -----------------------------------------------------------------------------
+
 
 def test_each_reminder_point_once_before_on_and_after_the_due_date(card, shop):
     """1,000.00 on Jan 15 and 500.00 on Jan 20: the statement of Feb 1 is 1,500.00, minimum
@@ -109,24 +119,31 @@ def test_each_reminder_point_once_before_on_and_after_the_due_date(card, shop):
     found = reminders(card)
     assert sorted(found) == ["-3:2026-02-10", "0:2026-02-10", "1:2026-02-10", "7:2026-02-10"]
     assert {point: n.business_date for point, n in found.items()} == {
-        "-3:2026-02-10": date(2026, 2, 7), "0:2026-02-10": date(2026, 2, 10),
-        "1:2026-02-10": date(2026, 2, 11), "7:2026-02-10": date(2026, 2, 17)}
+        "-3:2026-02-10": date(2026, 2, 7),
+        "0:2026-02-10": date(2026, 2, 10),
+        "1:2026-02-10": date(2026, 2, 11),
+        "7:2026-02-10": date(2026, 2, 17),
+    }
     assert {n.customer_id for n in found.values()} == {card.customer_id}
     assert found["-3:2026-02-10"].body.startswith(
         "Your pay-later statement of ¥1,500.00 is due on 10 February, in 3 days. Pay at least "
-        "the minimum of ¥150.00 by then")
+        "the minimum of ¥150.00 by then"
+    )
     assert "¥1,500.00 is due today, 10 February" in found["0:2026-02-10"].body
     # Day 1 is within the grace days: no penalty yet.
     assert found["1:2026-02-10"].body.startswith(
         "Your pay-later payment was due on 10 February and is now 1 day late. You owe "
-        "¥1,500.00; please pay at least ¥150.00")
+        "¥1,500.00; please pay at least ¥150.00"
+    )
     assert found["7:2026-02-10"].body.startswith(
         "Your pay-later payment was due on 10 February and is now 7 days late. You owe "
-        "¥1,505.25; please pay at least ¥150.00")
+        "¥1,505.25; please pay at least ¥150.00"
+    )
 
 
 def test_the_minimum_carried_to_the_next_statement_keeps_its_reminders_and_never_repeats(
-        card, shop):
+    card, shop
+):
     """The 1,000.00 statement of Feb 1 (minimum 100.00) is never paid. The cut of Mar 1 carries
     it into statement 2, still counting from Feb 10: day 30 is Mar 12 and speaks of Feb 10;
     statement 2's own due date, Mar 10, has its -3 and 0 reminders. Rerunning a night's step
@@ -135,8 +152,14 @@ def test_the_minimum_carried_to_the_next_statement_keeps_its_reminders_and_never
     close_through(date(2026, 3, 11))
     assert Statement.objects.get(line=card, seq=2).overdue_since == date(2026, 2, 10)
     assert sorted(reminders(card)) == [
-        "-3:2026-02-10", "-3:2026-03-10", "0:2026-02-10", "0:2026-03-10", "1:2026-02-10",
-        "30:2026-02-10", "7:2026-02-10"]
+        "-3:2026-02-10",
+        "-3:2026-03-10",
+        "0:2026-02-10",
+        "0:2026-03-10",
+        "1:2026-02-10",
+        "30:2026-02-10",
+        "7:2026-02-10",
+    ]
     before = Notice.objects.filter(customer=card.customer).count()
     step = close_step_named("send_statement_reminders")
     assert step.run(date(2026, 3, 11), None, None) == 0
@@ -163,7 +186,8 @@ def test_a_reminder_is_in_the_customers_language(card, shop):
     assert "2月10日" in notice.body
 
 
-# Write-off (核销) and recovery ---------------------------------------------------------------------
+# Write-off (核销) and recovery --------------------------------------------------------------------
+
 
 def test_written_off_at_180_days_past_due_with_every_receivable_reversed(card, shop):
     """1,000.00 on Jan 15, billed Feb 1 (due Feb 10), never paid: past due from Feb 10; day 180
@@ -191,15 +215,27 @@ def test_written_off_at_180_days_past_due_with_every_receivable_reversed(card, s
 
     write_off = LineWriteOff.objects.get(line=card)
     assert (write_off.business_date, write_off.days_past_due) == (date(2026, 8, 8), 180)
-    assert (write_off.principal, write_off.interest_reversed, write_off.fees_reversed,
-            write_off.penalty_reversed) == (D("1000.00"), D("90.50"), ZERO, D("93.77"))
+    assert (
+        write_off.principal,
+        write_off.interest_reversed,
+        write_off.fees_reversed,
+        write_off.penalty_reversed,
+    ) == (D("1000.00"), D("90.50"), ZERO, D("93.77"))
     entry = JournalEntry.objects.get(line=card, kind="write_off")
     assert dict(entry.postings.values_list("account__code", "amount")) == {
-        ledger.CREDIT_LOSS: D("1000.00"), ledger.PAY_LATER_RECEIVABLE: D("-1000.00"),
-        ledger.REVOLVING_INTEREST_INCOME: D("90.50"), ledger.INTEREST_RECEIVABLE: D("-90.50"),
-        ledger.PENALTY_INCOME: D("93.77"), ledger.PENALTY_RECEIVABLE: D("-93.77")}
-    for code in (ledger.PAY_LATER_RECEIVABLE, ledger.INTEREST_RECEIVABLE,
-                 ledger.PLAN_FEE_RECEIVABLE, ledger.PENALTY_RECEIVABLE):
+        ledger.CREDIT_LOSS: D("1000.00"),
+        ledger.PAY_LATER_RECEIVABLE: D("-1000.00"),
+        ledger.REVOLVING_INTEREST_INCOME: D("90.50"),
+        ledger.INTEREST_RECEIVABLE: D("-90.50"),
+        ledger.PENALTY_INCOME: D("93.77"),
+        ledger.PENALTY_RECEIVABLE: D("-93.77"),
+    }
+    for code in (
+        ledger.PAY_LATER_RECEIVABLE,
+        ledger.INTEREST_RECEIVABLE,
+        ledger.PLAN_FEE_RECEIVABLE,
+        ledger.PENALTY_RECEIVABLE,
+    ):
         assert on_line(card, code) == ZERO, code
     statement = write_off.statement
     assert statement.status == StatementStatus.WRITTEN_OFF
@@ -223,7 +259,8 @@ def short_product(db):
 
 
 def test_a_write_off_takes_unbilled_purchases_and_plan_parts_then_payments_are_recoveries(
-        short_product, shop):
+    short_product, shop
+):
     """1,000.00 on Jan 15; 600.00 on Jan 20 converted at once into 3 parts (fee 2.5 % = 15.00:
     200.00 + 5.00 a part). The statement of Feb 1 bills 1,000.00, part 1 (200.00) and its fee
     (5.00), due Feb 10; 300.00 is bought on Feb 5. Nothing is paid: past due from Feb 14,
@@ -245,26 +282,43 @@ def test_a_write_off_takes_unbilled_purchases_and_plan_parts_then_payments_are_r
     close_through(date(2026, 2, 19))
 
     write_off = LineWriteOff.objects.get(line=card)
-    assert (write_off.principal, write_off.interest_reversed, write_off.fees_reversed,
-            write_off.penalty_reversed, write_off.days_past_due) == (
-        D("1900.00"), ZERO, D("5.00"), D("6.00"), 10)
+    assert (
+        write_off.principal,
+        write_off.interest_reversed,
+        write_off.fees_reversed,
+        write_off.penalty_reversed,
+        write_off.days_past_due,
+    ) == (D("1900.00"), ZERO, D("5.00"), D("6.00"), 10)
     entry = JournalEntry.objects.get(line=card, kind="write_off")
     assert dict(entry.postings.values_list("account__code", "amount")) == {
-        ledger.CREDIT_LOSS: D("1900.00"), ledger.PAY_LATER_RECEIVABLE: D("-1900.00"),
-        ledger.PLAN_FEE_INCOME: D("5.00"), ledger.PLAN_FEE_RECEIVABLE: D("-5.00"),
-        ledger.PENALTY_INCOME: D("6.00"), ledger.PENALTY_RECEIVABLE: D("-6.00")}
+        ledger.CREDIT_LOSS: D("1900.00"),
+        ledger.PAY_LATER_RECEIVABLE: D("-1900.00"),
+        ledger.PLAN_FEE_INCOME: D("5.00"),
+        ledger.PLAN_FEE_RECEIVABLE: D("-5.00"),
+        ledger.PENALTY_INCOME: D("6.00"),
+        ledger.PENALTY_RECEIVABLE: D("-6.00"),
+    }
     statement = write_off.statement
-    assert (statement.purchases_due, statement.parts_due, statement.fees_due,
-            statement.penalty_due, statement.balance) == (
-        D("1300.00"), D("600.00"), D("5.00"), D("6.00"), D("1911.00"))
+    assert (
+        statement.purchases_due,
+        statement.parts_due,
+        statement.fees_due,
+        statement.penalty_due,
+        statement.balance,
+    ) == (D("1300.00"), D("600.00"), D("5.00"), D("6.00"), D("1911.00"))
     assert Purchase.objects.get(pk=unbilled.pk).statement_id == statement.pk
     assert set(PlanPart.objects.filter(plan=plan).values_list("status", "statement_id")) == {
-        ("billed", Statement.objects.get(line=card, seq=1).pk), ("billed", statement.pk)}
+        ("billed", Statement.objects.get(line=card, seq=1).pk),
+        ("billed", statement.pk),
+    }
     assert InstalmentPlan.objects.get(pk=plan.pk).status == "completed"
     card.refresh_from_db()
     assert (card.status, card.outstanding_principal) == ("closed", ZERO)
-    for code in (ledger.PAY_LATER_RECEIVABLE, ledger.PLAN_FEE_RECEIVABLE,
-                 ledger.PENALTY_RECEIVABLE):
+    for code in (
+        ledger.PAY_LATER_RECEIVABLE,
+        ledger.PLAN_FEE_RECEIVABLE,
+        ledger.PENALTY_RECEIVABLE,
+    ):
         assert on_line(card, code) == ZERO, code
 
     # Nothing more can be bought; the customer's cash line stays frozen as for a written-off
@@ -281,7 +335,9 @@ def test_a_write_off_takes_unbilled_purchases_and_plan_parts_then_payments_are_r
     assert isinstance(recovery, LineRecovery) and recovery.amount == D("500.00")
     entry = JournalEntry.objects.get(line=card, kind="recovery")
     assert dict(entry.postings.values_list("account__code", "amount")) == {
-        ledger.CASH: D("500.00"), ledger.RECOVERY_INCOME: D("-500.00")}
+        ledger.CASH: D("500.00"),
+        ledger.RECOVERY_INCOME: D("-500.00"),
+    }
     assert pay(card, "500.00", "after") == recovery  # the same key replays it
     assert line_write_off_owed(CreditLine.objects.get(pk=card.pk)) == D("1411.00")
     with pytest.raises(Overpayment):
@@ -296,6 +352,7 @@ def test_a_write_off_takes_unbilled_purchases_and_plan_parts_then_payments_are_r
 
 
 # Buckets and standing ----------------------------------------------------------------------------
+
 
 def test_the_bucket_snapshot_counts_pay_later_statements_beside_loans(shop, short_product):
     """Three pay-later lines: one current (its Feb 1 statement of 400.00 paid to its minimum,
@@ -315,11 +372,15 @@ def test_the_bucket_snapshot_counts_pay_later_statements_beside_loans(shop, shor
     close_through(date(2026, 2, 15))
 
     def snapshot(day, product):
-        return {s.bucket: (s.loans, s.outstanding_principal) for s in
-                BucketSnapshot.objects.filter(business_date=day, product=product)}
+        return {
+            s.bucket: (s.loans, s.outstanding_principal)
+            for s in BucketSnapshot.objects.filter(business_date=day, product=product)
+        }
 
     assert snapshot(date(2026, 2, 15), current.product) == {
-        "current": (1, D("360.00")), "M1": (1, D("800.00"))}
+        "current": (1, D("360.00")),
+        "M1": (1, D("800.00")),
+    }
     assert snapshot(date(2026, 2, 15), short_product) == {"M1": (1, D("500.00"))}
     close_through(date(2026, 2, 19))
     assert snapshot(date(2026, 2, 19), short_product) == {"written_off": (1, D("500.00"))}
@@ -328,15 +389,19 @@ def test_the_bucket_snapshot_counts_pay_later_statements_beside_loans(shop, shor
 def test_a_past_due_statement_or_a_written_off_line_declines_by_policy(shop, short_product):
     customer = applicant()
     set_business_date(date(2026, 1, 10))
-    card = PayLaterLineFactory(customer=customer, product=short_product,
-                               opened_on=date(2026, 1, 10))
+    card = PayLaterLineFactory(
+        customer=customer, product=short_product, opened_on=date(2026, 1, 10)
+    )
     cash = CashLoanProductFactory()
 
     def failed():
         today = business_date_today()
         profile = applicant_read(customer_id=customer.pk, product=cash, today=today)
-        return [r.name for r in policy_evaluate(profile=profile, product=cash, today=today)
-                if not r.passed]
+        return [
+            r.name
+            for r in policy_evaluate(profile=profile, product=cash, today=today)
+            if not r.passed
+        ]
 
     buy(card, shop, "500.00", date(2026, 1, 15))
     close_through(date(2026, 2, 12))
