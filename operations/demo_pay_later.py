@@ -46,12 +46,21 @@ SEEDING = actor_system("seed_demo")
 # stories' steps after it fit in; its due date (9 days after it) is then still ahead or today.
 LAST_CUT_AT_LEAST_DAYS_BEFORE_END = 6
 PAYS_DAYS_AFTER_CUT = 5  # well before the due date (9 days after the cut)
-LIMITS = {"demo": "8000", "customer01": "6000", "customer02": "6000", "customer03": "8000",
-          "customer04": "6000", "customer20": "5000"}
+LIMITS = {
+    "demo": "8000",
+    "customer01": "6000",
+    "customer02": "6000",
+    "customer03": "8000",
+    "customer04": "6000",
+    "customer20": "5000",
+}
 # What every shopper but the past-due one buys in each of the three statements' periods: days
 # before the cut, description, amount.
-MONTHLY_SHOPPING = [(20, "Groceries", "236.50"), (8, "Coffee beans", "88.00"),
-                    (3, "Cinema tickets", "120.00")]
+MONTHLY_SHOPPING = [
+    (20, "Groceries", "236.50"),
+    (8, "Coffee beans", "88.00"),
+    (3, "Cinema tickets", "120.00"),
+]
 
 
 def pay_later_product_seed() -> CreditProduct:
@@ -59,11 +68,22 @@ def pay_later_product_seed() -> CreditProduct:
     statement day, minimum 10 %, revolving interest 0.05 % a day, plans from 100). Closed to
     applications: the apply page decides cash loans; the demo opens its 花呗 lines itself."""
     return services.credit_product_create(
-        code=PRODUCT_CODE, name="Pay later (花呗)", kind=ProductKind.PAY_LATER,
-        min_daily_rate="0.00050", max_daily_rate="0.00050", penalty_daily_rate="0.00050",
-        allowed_terms=[1], repayment_methods=[RepaymentMethod.EQUAL_INSTALMENT], grace_days=3,
-        min_amount="1", max_amount="50000", apr_cap="24", max_partner_share="0",
-        is_active=False, actor=SEEDING)
+        code=PRODUCT_CODE,
+        name="Pay later (花呗)",
+        kind=ProductKind.PAY_LATER,
+        min_daily_rate="0.00050",
+        max_daily_rate="0.00050",
+        penalty_daily_rate="0.00050",
+        allowed_terms=[1],
+        repayment_methods=[RepaymentMethod.EQUAL_INSTALMENT],
+        grace_days=3,
+        min_amount="1",
+        max_amount="50000",
+        apr_cap="24",
+        max_partner_share="0",
+        is_active=False,
+        actor=SEEDING,
+    )
 
 
 def statement_day_for(end: date) -> int:
@@ -109,8 +129,9 @@ class PayLaterDemo:
         for username in ("demo", "customer01", "customer02", "customer03", "customer04"):
             for cut in self.cuts if username != "customer04" else ():
                 for days_before, description, amount in MONTHLY_SHOPPING:
-                    self._on(cut - timedelta(days=days_before), self._buy, username,
-                             description, amount)
+                    self._on(
+                        cut - timedelta(days=days_before), self._buy, username, description, amount
+                    )
         for cut in self.cuts:
             self._on(cut + timedelta(days=PAYS_DAYS_AFTER_CUT), self._pay_in_full, "customer01")
             self._on(cut + timedelta(days=PAYS_DAYS_AFTER_CUT), self._pay_minimum, "customer02")
@@ -127,8 +148,13 @@ class PayLaterDemo:
         bought = second - timedelta(days=15)
         self._on(bought, self._buy, "demo", "Laptop", "3999.00")
         self._on(bought + timedelta(days=1), self._convert_purchase, "demo", "Laptop", 6)
-        self._on(self.cuts[2] + timedelta(days=2), self._buy, "demo",
-                 "Longjing green tea, 250 g", "168.00")
+        self._on(
+            self.cuts[2] + timedelta(days=2),
+            self._buy,
+            "demo",
+            "Longjing green tea, 250 g",
+            "168.00",
+        )
 
     def _plan_statement_conversion(self, first, second, third):
         """账单分期: the second statement (with a sofa on it) converted two days after its cut."""
@@ -171,21 +197,33 @@ class PayLaterDemo:
         self.merchant = Merchant.objects.get(code=DEMO_MERCHANT_CODE)
         for username, limit in LIMITS.items():
             self.lines[username] = services.pay_later_line_open(
-                customer=User.objects.get(username=username), product=product,
-                credit_limit=Decimal(limit), statement_day=self.statement_day, actor=SEEDING)
+                customer=User.objects.get(username=username),
+                product=product,
+                credit_limit=Decimal(limit),
+                statement_day=self.statement_day,
+                actor=SEEDING,
+            )
 
     def _buy(self, username, description, amount):
         self.orders += 1
         with transaction.atomic(durable=True):
             self.purchases[username, description] = services.purchase_create(
-                line=self.lines[username], merchant=self.merchant, amount=Decimal(amount),
-                description=description, order_reference=f"DEMO-PL-{self.orders:04d}")
+                line=self.lines[username],
+                merchant=self.merchant,
+                amount=Decimal(amount),
+                description=description,
+                order_reference=f"DEMO-PL-{self.orders:04d}",
+            )
 
     def _pay(self, username, amount):
         line = self.lines[username]
         if amount > 0:
-            services.line_pay(line=line, amount=amount, scope=scope_of_user(line.customer_id),
-                              idempotency_key=f"seed-pay-later-{line.pk}-{business_date_today()}")
+            services.line_pay(
+                line=line,
+                amount=amount,
+                scope=scope_of_user(line.customer_id),
+                idempotency_key=f"seed-pay-later-{line.pk}-{business_date_today()}",
+            )
 
     def _pay_in_full(self, username):
         """The open statement's balance (what its page's "pay in full" offers)."""
@@ -200,18 +238,24 @@ class PayLaterDemo:
         purchase = self.purchases[username, description]
         purchase.refresh_from_db()
         quote = services.plan_quote_for_purchase(purchase=purchase, term_months=term_months)
-        services.purchase_convert(purchase=purchase, term_months=term_months,
-                                  shown=services.plan_quote_fingerprint(quote))
+        services.purchase_convert(
+            purchase=purchase, term_months=term_months, shown=services.plan_quote_fingerprint(quote)
+        )
 
     def _convert_statement(self, username, term_months):
         statement = open_statement_of(self.lines[username])
         quote = services.plan_quote_for_statement(statement=statement, term_months=term_months)
-        services.statement_convert(statement=statement, term_months=term_months,
-                                   shown=services.plan_quote_fingerprint(quote))
+        services.statement_convert(
+            statement=statement,
+            term_months=term_months,
+            shown=services.plan_quote_fingerprint(quote),
+        )
 
     def _refund(self, username, description, amount):
         purchase = self.purchases[username, description]
         with transaction.atomic(durable=True):
-            services.purchase_refund(purchase=purchase, amount=Decimal(amount),
-                                     reference=f"DEMO-REFUND-{purchase.pk}-{amount}")
-
+            services.purchase_refund(
+                purchase=purchase,
+                amount=Decimal(amount),
+                reference=f"DEMO-REFUND-{purchase.pk}-{amount}",
+            )

@@ -78,20 +78,25 @@ def _token(base_url) -> str:
 
 
 def _call(base_url, method, path, payload=None, headers=None) -> dict:
-    all_headers = {
-        "Authorization": f"Bearer {_token(base_url)}",
-        "Accept": "application/json",
-        **(headers or {}),
-    }
     data = None
     if payload is not None:
         data = json.dumps(payload).encode()
-        all_headers["Content-Type"] = "application/json"
-    answer = _send(
-        f"{base_url}/api/v1/merchant/{path}", data=data, headers=all_headers, method=method
-    )
-    if answer.status == 401:
-        cache.delete(TOKEN_CACHE_KEY)  # revoked or expired early: the next call gets a new one
+    for attempt in (1, 2):
+        all_headers = {
+            "Authorization": f"Bearer {_token(base_url)}",
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        answer = _send(
+            f"{base_url}/api/v1/merchant/{path}", data=data, headers=all_headers, method=method
+        )
+        if answer.status != 401 or attempt == 2:
+            break
+        # Revoked or expired early (or issued by a database since reset): once more with a new
+        # token, as a merchant's server would.
+        cache.delete(TOKEN_CACHE_KEY)
     if answer.status >= 300:
         raise MerchantApiError(answer.status, _reason(answer.body))
     return answer.body

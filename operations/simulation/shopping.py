@@ -75,11 +75,17 @@ def shoppers_plan(population: Population) -> list[Shopper]:
     shoppers = []
     for i in np.flatnonzero(has_line):
         default_seq = population.plans[i].default_seq
-        shoppers.append(Shopper(
-            index=int(i), credit_limit=Decimal(int(limits[i])), statement_day=int(days[i]),
-            monthly_spend=float(spend[i]), pays_minimum=bool(minimum[i]),
-            late_share=float(LATE_BASE + LATE_SLOPE * p[i]),
-            stops_on=(dues[default_seq - 1] - STOPS_BEFORE_DEFAULT if default_seq else None)))
+        shoppers.append(
+            Shopper(
+                index=int(i),
+                credit_limit=Decimal(int(limits[i])),
+                statement_day=int(days[i]),
+                monthly_spend=float(spend[i]),
+                pays_minimum=bool(minimum[i]),
+                late_share=float(LATE_BASE + LATE_SLOPE * p[i]),
+                stops_on=(dues[default_seq - 1] - STOPS_BEFORE_DEFAULT if default_seq else None),
+            )
+        )
     return shoppers
 
 
@@ -93,14 +99,28 @@ def sim_pay_later_ensure() -> tuple[CreditProduct, Merchant]:
     product = CreditProduct.objects.filter(code=PRODUCT_CODE).first()
     if product is None:
         product = services.credit_product_create(
-            code=PRODUCT_CODE, name="Simulated pay later", kind=ProductKind.PAY_LATER,
-            min_daily_rate="0.00050", max_daily_rate="0.00050", penalty_daily_rate="0.00050",
-            allowed_terms=[1], repayment_methods=[RepaymentMethod.EQUAL_INSTALMENT],
-            grace_days=GRACE_DAYS, min_amount="1", max_amount="50000", apr_cap="24",
-            max_partner_share="0", is_active=False, actor=SIMULATOR)
+            code=PRODUCT_CODE,
+            name="Simulated pay later",
+            kind=ProductKind.PAY_LATER,
+            min_daily_rate="0.00050",
+            max_daily_rate="0.00050",
+            penalty_daily_rate="0.00050",
+            allowed_terms=[1],
+            repayment_methods=[RepaymentMethod.EQUAL_INSTALMENT],
+            grace_days=GRACE_DAYS,
+            min_amount="1",
+            max_amount="50000",
+            apr_cap="24",
+            max_partner_share="0",
+            is_active=False,
+            actor=SIMULATOR,
+        )
     if not Merchant.objects.filter(code=MERCHANT_CODE).exists():
-        merchant_create(code=MERCHANT_CODE, name="Simulated shop",
-                        return_url_prefixes=["https://shop.sim.invalid/"])
+        merchant_create(
+            code=MERCHANT_CODE,
+            name="Simulated shop",
+            return_url_prefixes=["https://shop.sim.invalid/"],
+        )
     return product, Merchant.objects.get(code=MERCHANT_CODE)
 
 
@@ -120,8 +140,11 @@ class Shopping:
     def _plan(self, shopper, rng):
         start, end = self.population.start, self.population.end
         month = 0
-        while (cut := add_months_anchored(start.replace(day=1), month).replace(
-                day=shopper.statement_day)) < end:
+        while (
+            cut := add_months_anchored(start.replace(day=1), month).replace(
+                day=shopper.statement_day
+            )
+        ) < end:
             month += 1
             bought = cut - timedelta(days=int(rng.integers(1, 28)))
             amount = _cents(max(shopper.monthly_spend * rng.lognormal(0.0, 0.4), 10.0))
@@ -131,25 +154,33 @@ class Shopping:
                 if rng.random() < REFUND_SHARE:
                     refunded = bought + timedelta(days=int(rng.integers(2, 21)))
                     share = Decimal(str(round(rng.uniform(0.3, 1.0), 2)))
-                    self.agenda[refunded].append((self._refund, shopper,
-                                                  (reference, _cents(float(amount * share)))))
+                    self.agenda[refunded].append(
+                        (self._refund, shopper, (reference, _cents(float(amount * share))))
+                    )
             if cut <= start or (shopper.stops_on and cut >= shopper.stops_on):
                 continue
             late = rng.random() < shopper.late_share
-            pays_on = cut + timedelta(days=int(
-                DUE_DAYS + GRACE_DAYS + rng.integers(1, 15) if late else rng.integers(1, 9)))
+            pays_on = cut + timedelta(
+                days=int(
+                    DUE_DAYS + GRACE_DAYS + rng.integers(1, 15) if late else rng.integers(1, 9)
+                )
+            )
             if shopper.pays_minimum and rng.random() < CONVERT_SHARE:
                 self.agenda[cut + timedelta(days=1)].append(
-                    (self._convert, shopper, int(rng.choice([3, 6, 12]))))
+                    (self._convert, shopper, int(rng.choice([3, 6, 12])))
+                )
             self.agenda[pays_on].append((self._pay, shopper, late or shopper.pays_minimum))
 
     def open_lines(self):
         product, self.merchant = sim_pay_later_ensure()
         for shopper in self.shoppers:
             self.lines[shopper.index] = services.pay_later_line_open(
-                customer=self.users[shopper.index], product=product,
-                credit_limit=shopper.credit_limit, statement_day=shopper.statement_day,
-                actor=SIMULATOR)
+                customer=self.users[shopper.index],
+                product=product,
+                credit_limit=shopper.credit_limit,
+                statement_day=shopper.statement_day,
+                actor=SIMULATOR,
+            )
 
     def day(self, today):
         for method, shopper, argument in self.agenda.pop(today, []):
@@ -159,8 +190,9 @@ class Shopping:
         reference, amount = order
         try:
             with transaction.atomic(durable=True):
-                services.purchase_create(line=line, merchant=self.merchant, amount=amount,
-                                         order_reference=reference)
+                services.purchase_create(
+                    line=line, merchant=self.merchant, amount=amount, order_reference=reference
+                )
         except LendingError:
             pass  # refused at the checkout (frozen, not enough credit): nothing bought
 
@@ -169,18 +201,21 @@ class Shopping:
         purchase = line.purchases.filter(order_reference=reference).first()
         if purchase is not None:
             with transaction.atomic(durable=True):
-                services.purchase_refund(purchase=purchase, amount=amount,
-                                         reference=f"{reference}-refund")
+                services.purchase_refund(
+                    purchase=purchase, amount=amount, reference=f"{reference}-refund"
+                )
 
     def _convert(self, line, term_months):
         statement = open_statement_of(line)
         if statement is None:
             return
         try:
-            quote = services.plan_quote_for_statement(statement=statement,
-                                                      term_months=term_months)
-            services.statement_convert(statement=statement, term_months=term_months,
-                                       shown=services.plan_quote_fingerprint(quote))
+            quote = services.plan_quote_for_statement(statement=statement, term_months=term_months)
+            services.statement_convert(
+                statement=statement,
+                term_months=term_months,
+                shown=services.plan_quote_fingerprint(quote),
+            )
         except LendingError:
             pass  # too small, or past due: the customer keeps the statement as it is
 
@@ -190,5 +225,9 @@ class Shopping:
             return
         amount = minimum_left(statement) if minimum_only else statement.balance
         if amount > 0:
-            services.line_pay(line=line, amount=amount, scope=scope_of_user(line.customer_id),
-                              idempotency_key=f"sim-pay-later-{line.pk}-{statement.pk}")
+            services.line_pay(
+                line=line,
+                amount=amount,
+                scope=scope_of_user(line.customer_id),
+                idempotency_key=f"sim-pay-later-{line.pk}-{statement.pk}",
+            )

@@ -27,8 +27,10 @@ from tests.factories import UserFactory, set_business_date
 
 def pay_later_stories_check():
     """Each demo customer's pay-later story is on the book as the demo tells it."""
-    lines = {line.customer.username: line for line in CreditLine.objects.filter(
-        product__code="paylater").select_related("customer")}
+    lines = {
+        line.customer.username: line
+        for line in CreditLine.objects.filter(product__code="paylater").select_related("customer")
+    }
     assert set(lines) == set(LIMITS)
     today = business_date_today()
 
@@ -59,8 +61,11 @@ def pay_later_stories_check():
     assert (plan.source, plan.term_months) == (PlanSource.PURCHASE, 6)
     assert plan.parts.filter(status="billed").count() == 2
     statements = list(demo.statements.order_by("seq"))
-    assert [s.status for s in statements[-3:]] == [StatementStatus.PAID, StatementStatus.PAID,
-                                                   StatementStatus.OPEN]
+    assert [s.status for s in statements[-3:]] == [
+        StatementStatus.PAID,
+        StatementStatus.PAID,
+        StatementStatus.OPEN,
+    ]
     last = statements[-1]
     assert last.due_date >= today and last.minimum_due > 0 and last.parts_due > 0
 
@@ -71,21 +76,26 @@ def pay_later_stories_check():
     assert refunds.filter(to_credit=Decimal("1099.00")).exists()
     assert refunds.filter(unbilled=Decimal("259.00")).exists()
     assert lines["customer04"].credit_balance == Decimal("200.00")
-    assert lines["customer04"].payments.filter(kind=PayLaterPaymentKind.CREDIT_APPLIED,
-                                               amount=Decimal("899.00")).exists()
+    assert (
+        lines["customer04"]
+        .payments.filter(kind=PayLaterPaymentKind.CREDIT_APPLIED, amount=Decimal("899.00"))
+        .exists()
+    )
 
     # Past due: penalty, more than a month late, the customer's lines frozen.
     late = lines["customer20"]
     statement = late.statements.get(status=StatementStatus.OPEN)
     assert statement.days_past_due > 30 and statement.penalty_due > 0
-    assert set(CreditLine.objects.filter(customer=late.customer).values_list(
-        "status", flat=True)) == {CreditLineStatus.FROZEN}
+    assert set(
+        CreditLine.objects.filter(customer=late.customer).values_list("status", flat=True)
+    ) == {CreditLineStatus.FROZEN}
 
     # The ledger: balanced, and each line's principal owed is its receivable.
     assert unbalanced_entry_ids() == []
     for line in lines.values():
         receivable = Posting.objects.filter(
-            line=line, account__code=ledger.PAY_LATER_RECEIVABLE).aggregate(s=Sum("amount"))["s"]
+            line=line, account__code=ledger.PAY_LATER_RECEIVABLE
+        ).aggregate(s=Sum("amount"))["s"]
         assert receivable == line.outstanding_principal
 
 
@@ -93,8 +103,9 @@ def pay_later_stories_check():
 def test_a_statement_day_leaves_the_last_cut_a_week_before_the_end(end):
     day = statement_day_for(end)
     assert 1 <= day <= 28
-    last_cut = max(end - timedelta(days=n) for n in range(1, 32)
-                   if (end - timedelta(days=n)).day == day)
+    last_cut = max(
+        end - timedelta(days=n) for n in range(1, 32) if (end - timedelta(days=n)).day == day
+    )
     assert 6 <= (end - last_cut).days <= 9  # its due date, 9 days on, is not behind the end
 
 

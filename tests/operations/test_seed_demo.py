@@ -25,6 +25,7 @@ from lending.models import CreditLine, Loan, PenaltyWaiver
 from lending.selectors import ledger_principal_of, unbalanced_entry_ids
 from risk.models import CreditDecision, ModelPromotion, ModelStatus, ModelVersion
 from risk.selectors import products_open_for_application
+from tests.operations.test_demo_pay_later import pay_later_stories_check
 
 # Seeding simulates a population, trains both cards and ages the demo by 150 nightly closes:
 # over two minutes, so it runs with `-m slow` (`make run` does the same seeding).
@@ -105,6 +106,9 @@ def test_seed_demo_decides_every_demo_customer_with_a_trained_champion(client):
         client.force_login(User.objects.get(username=username))
         index = client.get("/admin/").content.decode()
         assert "No data yet" not in index and index.count("<svg") >= charts, username
+
+    # The pay-later customers' stories (operations/demo_pay_later.py), the demo's among them.
+    pay_later_stories_check()
 
     again = io.StringIO()
     call_command("seed_demo", stdout=again)
