@@ -13,6 +13,7 @@ from oauth2_provider.models import get_application_model
 
 from accounts.models import Merchant, MerchantApiClient
 from core.audit import actor_system, audit_event_append
+from core.money import to_rate
 
 # The one scope a merchant's token carries: create checkouts, read them, refund their purchases.
 MERCHANT_SCOPE = "checkout"
@@ -42,6 +43,7 @@ def merchant_create(
             and len(prefix.split("/")) >= 4
         ):
             raise ValueError(f"A return URL prefix is an http(s) URL ending in '/': {prefix!r}.")
+    fee_rate = to_rate(fee_rate, what="fee rate")
     with transaction.atomic():
         merchant = Merchant.objects.create(
             code=code, name=name, fee_rate=fee_rate, return_url_prefixes=list(return_url_prefixes)

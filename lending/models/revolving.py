@@ -258,6 +258,8 @@ class Refund(models.Model):
     to_statement = money_field(default=0)
     to_plan = money_field(default=0)
     to_credit = money_field(default=0)
+    # On a written-off line: what the refund paid of the debt written off (a recovery).
+    to_recovery = money_field(default=0)
     fees_waived = money_field(default=0)
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="refunds")
@@ -278,7 +280,7 @@ class Refund(models.Model):
                 name="refund_split_exactly", operation=pgtrigger.Insert,
                 condition=pgtrigger.Condition(
                     "NEW.amount <> NEW.unbilled + NEW.to_statement + NEW.to_plan "
-                    "+ NEW.to_credit")),
+                    "+ NEW.to_credit + NEW.to_recovery")),
         ]
 
     def __str__(self):

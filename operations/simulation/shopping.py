@@ -39,7 +39,7 @@ from .population import TERM_MONTHS, Population
 SIMULATOR = actor_system("simulate_population")
 PRODUCT_CODE = "sim-paylater"
 MERCHANT_CODE = "sim-shop"
-SHARE_WITH_LINE = 0.3
+SHARE_WITH_LINE = 0.1
 MINIMUM_PAYER_BASE, MINIMUM_PAYER_SLOPE = 0.15, 2.0  # share paying the minimum: base + slope p
 LATE_BASE, LATE_SLOPE = 0.02, 0.6  # a statement's minimum paid late: base + slope x p
 CONVERT_SHARE = 0.08  # of a minimum payer's statements

@@ -426,3 +426,20 @@ def test_an_unpaid_statement_carries_its_lateness_into_the_next(card, january):
     march.refresh_from_db()
     assert march.overdue_since is None and march.days_past_due == 0
     assert_books(card)
+
+
+def test_a_refund_of_a_purchase_paid_early_comes_back_as_a_credit_balance(card, shop):
+    """100.00 bought Jan 15 and paid Jan 16, before any statement; the merchant refunds 40.00
+    on Jan 17: nothing is left to bill on it, so the 40.00 is the customer's credit balance,
+    and no longer counts as paid early."""
+    purchase = buy(card, shop, "100.00", date(2026, 1, 15))
+    pay(card, "100.00", date(2026, 1, 16))
+    on(date(2026, 1, 17))
+    refund = purchase_refund(purchase=purchase, amount="40.00", reference="r1")
+    assert (refund.unbilled, refund.to_credit) == (0, D("40.00"))
+    purchase.refresh_from_db()
+    assert (purchase.refunded, purchase.paid_before_billing) == (D("40.00"), D("60.00"))
+    card.refresh_from_db()
+    assert card.credit_balance == D("40.00")
+    assert_books(card)
+    assert receivable(card, ledger.CUSTOMER_CREDIT) == D("-40.00")

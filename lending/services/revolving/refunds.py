@@ -8,7 +8,11 @@
   (the cut applies it) or is paid back on request;
 - in an instalment plan: the plan's unbilled parts lose principal, last first (the plan is
   shortened) and every unbilled part's fee is waived; more than the unbilled principal goes as
-  for a billed purchase.
+  for a billed purchase;
+- on a line written off: a recovery of the debt written off, the rest a credit balance.
+
+What the customer had paid on the purchase before it was billed and comes back as a credit
+balance is no longer "paid early": it leaves `paid_before_billing`.
 
 Ledger: Dr cash (the merchant returns the money), Cr pay-later receivable for what came off
 principal owed, Cr customers' credit balances for the rest. The merchant's fee is not
@@ -19,6 +23,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 
+from core.audit import actor_system
 from core.calendar import business_date_today
 from core.errors import IdempotencyConflict
 from core.money import to_amount
@@ -35,6 +40,7 @@ from ...models import (
     Statement,
     StatementStatus,
 )
+from ...models.revolving import LineWriteOff
 from ...rules.plans import shorten_plan
 from .. import ledger
 from .common import (
@@ -46,6 +52,7 @@ from .common import (
     statement_principal_credit,
     statement_settle_if_paid,
 )
+from .write_off import line_recovery_book, line_write_off_owed
 
 
 def _plan_of(purchase) -> InstalmentPlan | None:
@@ -134,18 +141,25 @@ def purchase_refund(*, purchase, amount, reference) -> Refund:
             raise LendingError(f"At most {purchase.refundable} of this purchase can still be "
                                f"refunded.")
         day = business_date_today()
-        unbilled = to_plan = to_statement = fees_waived = ZERO
+        unbilled = to_plan = to_statement = fees_waived = to_recovery = ZERO
         statement = None
         left = amount
         plan = _plan_of(purchase)
-        if plan is not None:
+        write_off = LineWriteOff.objects.filter(line=line).first()
+        if write_off is not None:
+            to_recovery = min(left, line_write_off_owed(line))
+            if to_recovery > 0:
+                line_recovery_book(line=line, amount=to_recovery, day=day,
+                                   actor=actor_system("purchase_refund"))
+            left -= to_recovery
+        elif plan is not None:
             to_plan, fees_waived = _plan_shorten(plan, left)
             left -= to_plan
         elif purchase.statement_id is None:
             unbilled = min(left, purchase.amount - purchase.refunded
                            - purchase.paid_before_billing)
             left -= unbilled
-        if left > 0 and _billed_and_unpaid(purchase, plan):
+        if left > 0 and write_off is None and _billed_and_unpaid(purchase, plan):
             # Billed on the open statement, or carried into it: off what is unpaid there.
             statement = open_statement_lock(line.pk)
             if statement is not None:
@@ -153,20 +167,25 @@ def purchase_refund(*, purchase, amount, reference) -> Refund:
                 to_statement = _statement_reduce(statement, left, day, line.product, order)
                 left -= to_statement
         to_credit = left
-        Purchase.objects.filter(pk=purchase.pk).update(refunded=F("refunded") + amount)
+        Purchase.objects.filter(pk=purchase.pk).update(
+            refunded=F("refunded") + amount,
+            paid_before_billing=F("paid_before_billing")
+            - min(to_credit, purchase.paid_before_billing))
         line_outstanding_lower(line.pk, unbilled + to_plan + to_statement)
         if to_credit:
             CreditLine.objects.filter(pk=line.pk).update(
                 credit_balance=F("credit_balance") + to_credit)
         refund = Refund.objects.create(
             purchase=purchase, amount=amount, unbilled=unbilled, to_statement=to_statement,
-            to_plan=to_plan, to_credit=to_credit, fees_waived=fees_waived,
+            to_plan=to_plan, to_credit=to_credit, to_recovery=to_recovery,
+            fees_waived=fees_waived,
             statement=statement if to_statement else None, business_date=day,
             reference=reference)
+        # The recovery booked its own entry (Dr cash, Cr recovery income).
         ledger.journal_entry_post(
             kind="pay_later_refund", business_date=day, line=line,
             memo=f"Refund {reference} of purchase {purchase.pk}",
-            legs=[(ledger.CASH, amount),
+            legs=[(ledger.CASH, amount - to_recovery),
                   (ledger.PAY_LATER_RECEIVABLE, -(unbilled + to_plan + to_statement)),
                   (ledger.CUSTOMER_CREDIT, -to_credit)])
     return refund
