@@ -10,7 +10,16 @@ from core.errors import DomainError
 
 
 class LendingError(DomainError):
+    """`translated`: the message was written in the active language (marked for translation
+    and formatted when raised), so a customer's page shows it as it is, figures and all."""
+
     code = "invalid"
+    translated = False
+
+    def __init__(self, message, code=None, *, translated=None):
+        super().__init__(message, code)
+        if translated is not None:
+            self.translated = translated
 
 
 class QuoteRefused(LendingError):
@@ -45,11 +54,12 @@ class TransitionRefused(LendingError):
     code = "transition_refused"
 
 
-# What a customer reads of a refusal, by its code. The services write their messages in
-# English with the figures in them (the amount, the pay-off), and those are what an English
-# page shows; a page in another language shows the sentence for the refusal's code instead,
-# translated, since the services' sentences are not marked for translation. The figures the
-# customer needs are on the same page (the pay-off, the available credit).
+# What a customer reads of a refusal whose message is English only (the cash-loan services',
+# the platform's amount and idempotency errors), by its code. Those messages carry their
+# figures (the amount, the pay-off) and are what an English page shows; a page in another
+# language shows the sentence for the refusal's code instead, translated. The figures the
+# customer needs are on the same page (the pay-off, the available credit). The pay-later and
+# checkout services translate their refusals when they raise them (`translated`).
 CUSTOMER_MESSAGES = {
     "quote_refused": gettext_lazy("These terms cannot be quoted for this line: check the "
                                   "amount, the term and the repayment method."),
@@ -70,6 +80,6 @@ GENERIC_MESSAGE = gettext_lazy("We could not do this. Please check the figures a
 
 def customer_message(error) -> str:
     """The refusal as the customer reads it in the active language."""
-    if translation.get_language() == settings.LANGUAGE_CODE:
+    if getattr(error, "translated", False) or translation.get_language() == settings.LANGUAGE_CODE:
         return str(error)
     return str(CUSTOMER_MESSAGES.get(error.code, GENERIC_MESSAGE))

@@ -7,15 +7,12 @@ customer's own line, so another customer's statement, purchase or plan is a 404.
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.calendar import business_date_today
@@ -51,23 +48,6 @@ from .services import (
     statement_convert,
 )
 from .views import customer_scope, new_idempotency_key, render_page
-
-# The services' refusals name loans where the shared catalogue (`customer_message`) speaks of
-# a cash loan; on these pages the same codes read as the pay-later line's.
-PAY_LATER_MESSAGES = {
-    "overpayment": gettext_lazy("This is more than you owe: pay at most the amount shown."),
-    "line_not_usable": gettext_lazy("Your pay-later line cannot be used for this now."),
-    "conversion_refused": gettext_lazy(
-        "This cannot be converted into instalments as it stands now: check the figures and "
-        "the term, and try again."
-    ),
-}
-
-
-def refusal_text(error: DomainError) -> str:
-    if error.code in PAY_LATER_MESSAGES and translation.get_language() != settings.LANGUAGE_CODE:
-        return str(PAY_LATER_MESSAGES[error.code])
-    return str(customer_message(error))
 
 
 def percent_text(rate: Decimal) -> str:
@@ -151,7 +131,7 @@ def credit_balance_refund(request):
         refund = credit_balance_pay_back(line=line, requested_by=request.user)
     except DomainError as error:
         line.refresh_from_db()
-        return render_home(request, line, payback_error=refusal_text(error))
+        return render_home(request, line, payback_error=customer_message(error))
     messages.success(
         request,
         _("%(amount)s of your credit balance is on its way back to you.")
@@ -244,7 +224,7 @@ def pay(request):
             )
         except DomainError as error:
             field = "amount" if form.cleaned_data["choice"] == "other" else None
-            form.add_error(field, refusal_text(error))
+            form.add_error(field, customer_message(error))
         else:
             messages.success(
                 request,
@@ -326,7 +306,7 @@ def convert(request, kind, pk):
         try:
             quote = source.quote(form.cleaned_data["term_months"])
         except DomainError as error:
-            form.add_error(None, refusal_text(error))
+            form.add_error(None, customer_message(error))
         else:
             return render_preview(request, line, source, quote)
     return render_terms(request, line, source, form)
@@ -345,7 +325,7 @@ def convert_confirm(request, kind, pk):
     try:
         plan = source.convert(term, confirm.cleaned_data["shown"])
     except DomainError as error:
-        refusal = refusal_text(error)
+        refusal = customer_message(error)
     else:
         messages.success(
             request,
@@ -362,7 +342,7 @@ def convert_confirm(request, kind, pk):
         quote = source.quote(term)
     except DomainError as error:
         form = TermForm(terms=offered_terms(line.product))
-        form.add_error(None, refusal_text(error))
+        form.add_error(None, customer_message(error))
         return render_terms(request, line, source, form)
     return render_preview(request, line, source, quote, refusal=refusal)
 
@@ -477,7 +457,7 @@ def plan_settle(request, pk):
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except DomainError as error:
-            form.add_error(None, refusal_text(error))
+            form.add_error(None, customer_message(error))
         else:
             messages.success(
                 request,

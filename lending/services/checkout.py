@@ -31,6 +31,7 @@ class CheckoutRefused(LendingError):
     marked for translation: the customer's checkout page shows them as they are."""
 
     code = "checkout_refused"
+    translated = True
 
 
 def _text(value, *, name, max_length, required) -> str:
@@ -206,7 +207,7 @@ def checkout_refund(*, checkout, amount, reference) -> Refund:
     refund, another amount is a conflict)."""
     if checkout.purchase_id is None:
         raise CheckoutRefused(
-            "This checkout has not been paid, so there is nothing to refund.",
+            _("This checkout has not been paid, so there is nothing to refund."),
             code="checkout_not_paid",
         )
     with transaction.atomic(durable=True):

@@ -22,7 +22,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.languages import customer_language
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import audit_event_append
@@ -183,22 +187,40 @@ def _audit_payload(extension, quote) -> dict:
 
 
 def _notify(loan, customer_id, extension, quote):
-    currency = settings.CURRENCY
-    first = quote.instalments[0]
-    body = (f"We have extended loan {loan.pk} by {quote.extra_months} month"
-            f"{'s' if quote.extra_months != 1 else ''}. You now repay the {quote.principal} "
-            f"{currency} you owe in {len(quote.instalments)} monthly instalments, the first "
-            f"of {first.total} {currency} on {first.due_date:%d %B %Y} and the last on "
-            f"{quote.instalments[-1].due_date:%d %B %Y}. ")
-    if quote.new_daily_rate < quote.old_daily_rate:
-        body += (f"Your daily interest rate is lowered from {quote.old_daily_rate} to "
-                 f"{quote.new_daily_rate}. ")
-    if quote.carried_total:
-        body += (f"The {quote.carried_total} {currency} of interest and late charges you owed "
-                 f"is due on {first.due_date:%d %B %Y} too, and is no longer overdue. ")
-    body += (f"The new APR is {quote.new_apr}% (it was {quote.old_apr}%). Your loan page shows "
-             f"the new schedule. Questions: contact {settings.SUPPORT_CONTACT}.")
+    """Tell the customer their new schedule, in their language."""
+    with translation.override(customer_language(loan.line.customer)):
+        subject, body = _notice_text(loan, quote)
     notices_create_many([NoticeDraft(
         customer_id=customer_id, kind=NoticeKind.ACCOUNT,
         key=f"loan:{loan.pk}:extension:{extension.pk}",
-        subject="Your loan's term is extended", body=body, business_date=quote.day)])
+        subject=subject, body=body, business_date=quote.day)])
+
+
+def _notice_text(loan, quote) -> tuple[str, str]:
+    # Translators: how the extension's notice writes a date, in Django's date format letters
+    # ("05 June 2026").
+    date_format = _("d F Y")
+    first = quote.instalments[0]
+    figures = {
+        "loan": loan.pk, "months": quote.extra_months, "principal": quote.principal,
+        "count": len(quote.instalments), "first": first.total,
+        "first_day": dateformat.format(first.due_date, date_format),
+        "last_day": dateformat.format(quote.instalments[-1].due_date, date_format),
+        "old_rate": quote.old_daily_rate, "new_rate": quote.new_daily_rate,
+        "carried": quote.carried_total, "old_apr": quote.old_apr, "new_apr": quote.new_apr,
+        "currency": settings.CURRENCY, "contact": settings.SUPPORT_CONTACT}
+    body = ngettext("We have extended loan %(loan)s by %(months)d month. ",
+                    "We have extended loan %(loan)s by %(months)d months. ",
+                    quote.extra_months) % figures
+    body += _("You now repay the %(principal)s %(currency)s you owe in %(count)d monthly "
+              "instalments, the first of %(first)s %(currency)s on %(first_day)s and the last "
+              "on %(last_day)s. ") % figures
+    if quote.new_daily_rate < quote.old_daily_rate:
+        body += _("Your daily interest rate is lowered from %(old_rate)s to "
+                  "%(new_rate)s. ") % figures
+    if quote.carried_total:
+        body += _("The %(carried)s %(currency)s of interest and late charges you owed is due on "
+                  "%(first_day)s too, and is no longer overdue. ") % figures
+    body += _("The new APR is %(new_apr)s%% (it was %(old_apr)s%%). Your loan page shows the "
+              "new schedule. Questions: contact %(contact)s.") % figures
+    return _("Your loan's term is extended"), body

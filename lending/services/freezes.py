@@ -10,7 +10,10 @@ them, i.e. as of D+1):
   line (which is closed, so the rule never touches it, but keeps the customer's other lines
   frozen as a written-off loan does);
 * every ACTIVE line of a delinquent customer is frozen, `frozen_by = overdue`, with the reason
-  "Payment overdue on loan N" (their lowest-numbered such loan): no draws, no purchases;
+  "Payment overdue on loan N" (their lowest-numbered such loan) or, with no such loan, "Payment
+  overdue on the pay-later statement": no draws, no purchases. The reason is kept in English
+  for officers and the audit trail; a customer reads it in their language
+  (`freeze_reason_text`);
 * a line the rule froze (`frozen_by = overdue`) whose customer is delinquent no more becomes
   active again. A line an officer froze (`frozen_by = officer`, `credit_line_freeze`, which also
   takes over the rule's freeze) is never touched: it holds until an officer lifts it.
@@ -26,7 +29,7 @@ from datetime import timedelta
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.languages import by_language
 from accounts.models import NoticeKind
@@ -40,8 +43,19 @@ from ..rules.status import LINE_TRANSITIONS, transition_check
 
 ACTOR_NAME = "freeze_overdue"
 REASON_PREFIX = "Payment overdue on loan "
-STATEMENT_REASON = "Payment overdue on the pay-later statement"
+STATEMENT_REASON = gettext_noop("Payment overdue on the pay-later statement")
 CURE_REASON = "Nothing is overdue any more."
+
+
+def freeze_reason_text(reason: str) -> str:
+    """A line's freeze reason in the active language when it is one of the rule's; an officer's
+    reason as the officer wrote it."""
+    if reason.startswith(REASON_PREFIX):
+        return gettext("Payment overdue on loan %(loan)s") % {
+            "loan": reason.removeprefix(REASON_PREFIX)}
+    if reason == STATEMENT_REASON:
+        return gettext(STATEMENT_REASON)
+    return reason
 
 
 def _delinquent_loans(customer):

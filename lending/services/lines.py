@@ -1,11 +1,14 @@
 """Opening credit lines, changing their limits and their status; each change is audited on the
 line's chain (docs/architecture.md, "The audit trail"), and the customer is told in plain words
-when an officer changes their limit or freezes or unfreezes their line (a notice, e-mailed
-after commit)."""
+when an officer changes their limit or freezes or unfreezes their line (a notice in their
+language, e-mailed after commit)."""
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from accounts.languages import customer_language
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_user, audit_event_append
@@ -188,20 +191,23 @@ def _officer_raise_check(line, new_limit):
 
 
 def _limit_change_notice(line, change):
-    """Tell the customer their new limit, and what it means for borrowing."""
-    currency = settings.CURRENCY
-    lower = change.new_limit < change.old_limit
-    body = (f"The limit of your {line.product.name} line is now {change.new_limit} {currency} "
-            f"(it was {change.old_limit} {currency}). ")
-    if line.outstanding_principal > change.new_limit:
-        body += ("You owe more than the new limit, so you cannot borrow again until you have "
-                 "repaid below it. ")
-    else:
-        body += f"You can borrow up to {line.available} {currency} now. "
-    body += (f"Loans you have taken already are unchanged. Questions: contact "
-             f"{settings.SUPPORT_CONTACT}.")
-    _line_notice(line, key=f"line:{line.pk}:limit:{change.pk}",
-                 subject=f"Your credit limit is {'lower' if lower else 'higher'}", body=body)
+    """Tell the customer their new limit, and what it means for borrowing, in their language."""
+    figures = {"product": line.product.name, "new": change.new_limit, "old": change.old_limit,
+               "available": line.available, "currency": settings.CURRENCY,
+               "contact": settings.SUPPORT_CONTACT}
+    with translation.override(customer_language(line.customer)):
+        subject = (_("Your credit limit is lower") if change.new_limit < change.old_limit
+                   else _("Your credit limit is higher"))
+        body = _("The limit of your %(product)s line is now %(new)s %(currency)s (it was "
+                 "%(old)s %(currency)s). ") % figures
+        if line.outstanding_principal > change.new_limit:
+            body += _("You owe more than the new limit, so you cannot borrow again until you "
+                      "have repaid below it. ")
+        else:
+            body += _("You can borrow up to %(available)s %(currency)s now. ") % figures
+        body += _("Loans you have taken already are unchanged. Questions: contact "
+                  "%(contact)s.") % figures
+    _line_notice(line, key=f"line:{line.pk}:limit:{change.pk}", subject=subject, body=body)
 
 
 def _line_notice(line, *, key, subject, body):
@@ -236,7 +242,8 @@ def _line_status_change(*, line_id, new_status, reason, actor, action, frozen_by
                         notice=None):
     """Move a line to `new_status`. A frozen line records who froze it (`frozen_by`) and why;
     any other status clears both (a database check holds that). `notice(line)`, when given,
-    says what to tell the customer of the change: (subject, body)."""
+    says what to tell the customer of the change: (subject, body), in the active language,
+    which is the customer's while it runs."""
     reason = (reason or "").strip()
     if not reason:
         raise LendingError("A reason is required to change a line's status.")
@@ -261,7 +268,8 @@ def _line_status_change(*, line_id, new_status, reason, actor, action, frozen_by
         event = audit_event_append(actor=actor, action=action, subject_kind="line",
                                    subject_id=line.pk, payload=payload)
         if notice is not None:
-            subject, body = notice(line)
+            with translation.override(customer_language(line.customer)):
+                subject, body = notice(line)
             _line_notice(line, key=f"line:{line.pk}:status:{event.seq}", subject=subject,
                          body=body)
     return line
@@ -286,18 +294,18 @@ def credit_line_unfreeze(*, line_id, reason, actor) -> CreditLine:
 
 
 def _frozen_notice(line):
-    name = line.product.name
-    return (f"Your {name} line is frozen",
-            f"We have frozen your {name} line: you cannot borrow or make purchases with it "
-            f"until we lift the freeze. Loans you have taken already run on, and their "
-            f"payments are due as before. Questions: contact {settings.SUPPORT_CONTACT}.")
+    figures = {"name": line.product.name, "contact": settings.SUPPORT_CONTACT}
+    return (_("Your %(name)s line is frozen") % figures,
+            _("We have frozen your %(name)s line: you cannot borrow or make purchases with it "
+              "until we lift the freeze. Loans you have taken already run on, and their "
+              "payments are due as before. Questions: contact %(contact)s.") % figures)
 
 
 def _unfrozen_notice(line):
-    name = line.product.name
-    return (f"Your {name} line is open again",
-            f"We have lifted the freeze on your {name} line: you can borrow and make "
-            f"purchases with it as before.")
+    figures = {"name": line.product.name}
+    return (_("Your %(name)s line is open again") % figures,
+            _("We have lifted the freeze on your %(name)s line: you can borrow and make "
+              "purchases with it as before.") % figures)
 
 
 def credit_line_close(*, line_id, reason, actor) -> CreditLine:

@@ -12,7 +12,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from accounts.languages import customer_language
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import audit_event_append
@@ -98,13 +101,17 @@ def _lower_oldest_first(owing, amount) -> dict[int, Decimal]:
 
 
 def _notify(loan, waiver, still_unpaid):
-    currency = settings.CURRENCY
-    body = (f"We have waived {waiver.amount} {currency} of late-payment interest on loan "
-            f"{loan.pk}: you do not owe it any more. ")
-    body += (f"{still_unpaid} {currency} of late-payment interest is still owed. "
-             if still_unpaid else "No late-payment interest is owed on it now. ")
-    body += f"Your loan page shows what is due. Questions: contact {settings.SUPPORT_CONTACT}."
+    """Tell the customer what was waived and what is still owed, in their language."""
+    figures = {"amount": waiver.amount, "unpaid": still_unpaid, "loan": loan.pk,
+               "currency": settings.CURRENCY, "contact": settings.SUPPORT_CONTACT}
+    with translation.override(customer_language(loan.line.customer)):
+        subject = _("Late-payment interest waived")
+        body = _("We have waived %(amount)s %(currency)s of late-payment interest on loan "
+                 "%(loan)s: you do not owe it any more. ") % figures
+        body += (_("%(unpaid)s %(currency)s of late-payment interest is still owed. ") % figures
+                 if still_unpaid else _("No late-payment interest is owed on it now. "))
+        body += _("Your loan page shows what is due. Questions: contact %(contact)s.") % figures
     notices_create_many([NoticeDraft(
         customer_id=loan.line.customer_id, kind=NoticeKind.ACCOUNT,
         key=f"loan:{loan.pk}:penalty_waiver:{waiver.pk}",
-        subject="Late-payment interest waived", body=body, business_date=waiver.business_date)])
+        subject=subject, body=body, business_date=waiver.business_date)])

@@ -32,11 +32,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from core.calendar import business_date_today
+from core.calendar import business_date_ensure, business_date_today
 from lending.errors import LendingError
 from lending.models import (
     CreditLine,
     InstalmentPlan,
+    LedgerAccount,
     PlanPart,
     Posting,
     Purchase,
@@ -46,6 +47,7 @@ from lending.models import (
 from lending.models.revolving import LineWriteOff
 from lending.selectors import unbalanced_entry_ids
 from lending.services import (
+    chart_of_accounts_ensure,
     ledger,
     line_pay,
     plan_quote_fingerprint,
@@ -230,6 +232,14 @@ class PayLaterMachine(RuleBasedStateMachine):
 
 
 class PayLaterStateMachineTest(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        # The rows the migrations make, which a transactional test before this one in the same
+        # process may have emptied (tests/conftest.py's fixture does not reach a TestCase).
+        if not LedgerAccount.objects.exists():
+            business_date_ensure()
+            chart_of_accounts_ensure()
+
     def test_the_books_hold_whatever_happens(self):
         run_state_machine_as_test(PayLaterMachine, settings=settings(
             max_examples=25, stateful_step_count=25, deadline=None,

@@ -4,6 +4,7 @@ minimum and the bookkeeping that follows a change of its amounts."""
 from decimal import Decimal
 
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from ...errors import LineNotUsable
 from ...models import CreditLine, ProductKind, Statement, StatementCredit, StatementStatus
@@ -18,7 +19,7 @@ def pay_later_line_lock(line_id: int) -> CreditLine:
     line = (CreditLine.objects.select_for_update(of=("self",)).select_related("product")
             .get(pk=line_id))
     if line.product.kind != ProductKind.PAY_LATER:
-        raise LineNotUsable("This is not a pay-later line.")
+        raise LineNotUsable(_("This is not a pay-later line."), translated=True)
     return line
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from core.calendar import business_date_today
 from core.idempotency import actor_of_scope, idempotency_key_claim, idempotency_result_store
@@ -50,7 +51,8 @@ def payment_apply(*, line, statement, amount, day, kind, legs_from, memo) -> Pay
     try:
         split = split_payment(amount, statement_owed(statement), unbilled)
     except PaymentTooLarge as refused:
-        raise Overpayment(f"That is more than you owe: at most {refused.owed}.") from None
+        raise Overpayment(_("That is more than you owe: at most %(owed)s.")
+                          % {"owed": refused.owed}, translated=True) from None
     if statement is not None and split.to_statement:
         for name in ("penalty", "interest", "fees", "parts", "purchases"):
             setattr(statement, f"{name}_paid", getattr(statement, f"{name}_paid")
@@ -122,7 +124,7 @@ def credit_balance_pay_back(*, line, requested_by) -> CreditBalanceRefund:
         line = pay_later_line_lock(line.pk)
         amount = line.credit_balance
         if amount <= ZERO:
-            raise LendingError("There is no credit balance to pay back.")
+            raise LendingError(_("There is no credit balance to pay back."), translated=True)
         day = business_date_today()
         CreditLine.objects.filter(pk=line.pk).update(credit_balance=ZERO)
         refund = CreditBalanceRefund.objects.create(line=line, amount=amount, business_date=day,

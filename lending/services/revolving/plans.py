@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.calendar import business_date_today
 from core.idempotency import idempotency_key_claim, idempotency_result_store
@@ -42,31 +43,34 @@ from .common import (
 
 class ConversionRefused(LendingError):
     code = "conversion_refused"
+    translated = True
 
 
 def _fee_rate(product, term_months) -> Decimal:
     rates = product.plan_fee_rates or {}
     if str(term_months) not in rates:
         offered = ", ".join(sorted(rates, key=int))
-        raise ConversionRefused(f"Choose one of the terms offered: {offered} months.")
+        raise ConversionRefused(_("Choose one of the terms offered: %(offered)s months.")
+                                % {"offered": offered})
     return Decimal(str(rates[str(term_months)]))
 
 
 def _check_amount(principal, product):
     if principal < product.plan_min_amount:
-        raise ConversionRefused(f"Only {product.plan_min_amount} or more can be converted into "
-                                f"instalments; this is {principal}.")
+        raise ConversionRefused(_("Only %(least)s or more can be converted into instalments; "
+                                  "this is %(amount)s.") % {"least": product.plan_min_amount,
+                                                            "amount": principal})
 
 
 def _statement_convertible(statement: Statement, day) -> Decimal:
     """What of a statement may be converted: its purchases (and revolved balance) still unpaid,
     while it is open, current and before its due date."""
     if statement.status != StatementStatus.OPEN:
-        raise ConversionRefused("Only an open statement can be converted into instalments.")
+        raise ConversionRefused(_("Only an open statement can be converted into instalments."))
     if day > statement.due_date:
-        raise ConversionRefused("A statement can be converted only up to its due date.")
+        raise ConversionRefused(_("A statement can be converted only up to its due date."))
     if statement.overdue_since is not None:
-        raise ConversionRefused("An overdue statement cannot be converted into instalments.")
+        raise ConversionRefused(_("An overdue statement cannot be converted into instalments."))
     return statement.purchases_due - statement.purchases_paid
 
 
@@ -74,13 +78,13 @@ def _purchase_convertible(purchase: Purchase, statement: Statement | None, day) 
     """What of a purchase may be converted: what is left of it, before it is billed, or billed
     on the open statement before its due date (up to what is unpaid there)."""
     if purchase.plan_id is not None:
-        raise ConversionRefused("This purchase is in an instalment plan already.")
+        raise ConversionRefused(_("This purchase is in an instalment plan already."))
     left = purchase.amount - purchase.refunded - purchase.paid_before_billing
     if purchase.statement_id is None:
         return left
     if statement is None or statement.pk != purchase.statement_id:
-        raise ConversionRefused("This purchase's statement is closed: it can no longer be "
-                                "converted.")
+        raise ConversionRefused(_("This purchase's statement is closed: it can no longer be "
+                                  "converted."))
     return min(left, _statement_convertible(statement, day))
 
 
@@ -112,8 +116,8 @@ def plan_quote_fingerprint(quote: PlanQuote) -> str:
 
 def _plan_book(*, line, source, statement, quote: PlanQuote, shown, day) -> InstalmentPlan:
     if plan_quote_fingerprint(quote) != shown:
-        raise ConversionRefused("The figures have changed since you saw them (a payment, a "
-                                "refund or a new statement): look at the new ones.")
+        raise ConversionRefused(_("The figures have changed since you saw them (a payment, a "
+                                  "refund or a new statement): look at the new ones."))
     plan = InstalmentPlan.objects.create(
         line=line, source=source, statement=statement, principal=quote.principal,
         term_months=quote.term_months, fee_rate=quote.fee_rate, fee_total=quote.fee_total,
@@ -142,7 +146,7 @@ def statement_convert(*, statement, term_months, shown) -> InstalmentPlan:
         line = pay_later_line_lock(statement.line_id)
         statement = open_statement_lock(line.pk)
         if statement is None or statement.pk != asked:
-            raise ConversionRefused("This statement is no longer open.")
+            raise ConversionRefused(_("This statement is no longer open."))
         day = business_date_today()
         principal = _statement_convertible(statement, day)
         _check_amount(principal, line.product)
@@ -186,12 +190,12 @@ def plan_settle_early(*, plan, scope, idempotency_key) -> PayLaterPayment:
         line = pay_later_line_lock(plan.line_id)
         plan = InstalmentPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status != PlanStatus.ACTIVE:
-            raise LendingError("This plan has no parts left to settle.")
+            raise LendingError(_("This plan has no parts left to settle."), translated=True)
         parts = list(PlanPart.objects.select_for_update()
                      .filter(plan=plan, status=PlanPartStatus.SCHEDULED))
         principal = sum((p.principal for p in parts), ZERO)
         if principal <= 0:
-            raise LendingError("This plan has no principal left to settle.")
+            raise LendingError(_("This plan has no principal left to settle."), translated=True)
         day = business_date_today()
         PlanPart.objects.filter(pk__in=[p.pk for p in parts]).update(
             status=PlanPartStatus.CANCELLED)

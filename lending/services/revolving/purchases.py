@@ -2,6 +2,7 @@
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from core.audit import actor_system
 from core.calendar import business_date_today
@@ -18,7 +19,7 @@ def pay_later_line_open(*, customer, product, credit_limit, statement_day=1,
                         actor=None) -> CreditLine:
     """A pay-later line at the product's (single) revolving rate, cut on `statement_day`."""
     if product.kind != ProductKind.PAY_LATER:
-        raise LendingError("This product is not a pay-later line.")
+        raise LendingError(_("This product is not a pay-later line."), translated=True)
     return credit_line_open(customer=customer, product=product, credit_limit=credit_limit,
                             daily_rate=product.min_daily_rate, statement_day=statement_day,
                             actor=actor or actor_system("pay_later_line_open"))
@@ -32,6 +33,7 @@ _PURCHASE_ACCOUNTS = (ledger.PAY_LATER_RECEIVABLE, ledger.MERCHANT_PAYABLE, ledg
 
 class DuplicateOrder(LendingError):
     code = "duplicate_order"
+    translated = True
 
 
 def purchase_create(*, line, merchant, amount, order_reference, description="") -> Purchase:
@@ -45,7 +47,8 @@ def purchase_create(*, line, merchant, amount, order_reference, description="") 
     amount = to_amount(amount)
     order_reference = (order_reference or "").strip()
     if not order_reference or len(order_reference) > 64:
-        raise LendingError("An order reference of 1 to 64 characters is required.")
+        raise LendingError(_("An order reference of 1 to 64 characters is required."),
+                           translated=True)
     if connection.in_atomic_block:
         # The caller's transaction (the checkout's): no savepoint of our own to pay for.
         return _purchase_book(line, merchant, amount, order_reference, description)
@@ -57,18 +60,21 @@ def _purchase_book(line, merchant, amount, order_reference, description) -> Purc
     """The checks under the line's lock, then the writes (refusals come before any write)."""
     line = pay_later_line_lock(line.pk)
     if line.status != CreditLineStatus.ACTIVE:
-        raise LineNotUsable("Your pay-later line is frozen: it cannot be used for purchases "
-                            "now." if line.status == CreditLineStatus.FROZEN
-                            else "Your pay-later line is closed.")
+        raise LineNotUsable(_("Your pay-later line is frozen: it cannot be used for purchases "
+                              "now.") if line.status == CreditLineStatus.FROZEN
+                            else _("Your pay-later line is closed."), translated=True)
     if not merchant.is_active:
-        raise LendingError("This merchant does not take pay-later payments now.")
+        raise LendingError(_("This merchant does not take pay-later payments now."),
+                           translated=True)
     if amount > line.available:
-        raise InsufficientCredit(f"The amount {amount} is more than your available credit "
-                                 f"{line.available}.")
+        raise InsufficientCredit(_("The amount %(amount)s is more than your available credit "
+                                   "%(available)s.") % {"amount": amount,
+                                                        "available": line.available},
+                                 translated=True)
     today = business_date_today()
     fee = round_money(amount * merchant.fee_rate)
     if Purchase.objects.filter(merchant=merchant, order_reference=order_reference).exists():
-        raise DuplicateOrder("This order has been paid already.")
+        raise DuplicateOrder(_("This order has been paid already."))
     purchase = Purchase.objects.create(
         line=line, merchant=merchant, order_reference=order_reference,
         description=(description or "")[:200], amount=amount, merchant_fee=fee,

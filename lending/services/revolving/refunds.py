@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from core.audit import actor_system
 from core.calendar import business_date_today
@@ -127,7 +128,8 @@ def purchase_refund(*, purchase, amount, reference) -> Refund:
     amount = to_amount(amount)
     reference = (reference or "").strip()
     if not reference or len(reference) > 64:
-        raise LendingError("A refund reference of 1 to 64 characters is required.")
+        raise LendingError(_("A refund reference of 1 to 64 characters is required."),
+                           translated=True)
     with transaction.atomic():
         line = pay_later_line_lock(purchase.line_id)
         purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
@@ -138,8 +140,9 @@ def purchase_refund(*, purchase, amount, reference) -> Refund:
                                           "amount.")
             return first
         if amount > purchase.refundable:
-            raise LendingError(f"At most {purchase.refundable} of this purchase can still be "
-                               f"refunded.")
+            raise LendingError(_("At most %(refundable)s of this purchase can still be "
+                                 "refunded.") % {"refundable": purchase.refundable},
+                               translated=True)
         day = business_date_today()
         unbilled = to_plan = to_statement = fees_waived = to_recovery = ZERO
         statement = None

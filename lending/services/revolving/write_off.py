@@ -44,6 +44,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Min, Sum
+from django.utils.translation import gettext
 
 from core.audit import AuditDraft, actor_system, audit_event_append, audit_events_append_many
 from core.batch import field_in, rows_update
@@ -341,9 +342,14 @@ def line_recovery_book(*, line, amount, day, actor) -> LineRecovery:
     idempotency key). Refused above what is still owed."""
     owed = line_write_off_owed(line)
     if owed <= 0:
-        raise Overpayment("Nothing is owed on this written-off line any more.")
+        raise Overpayment(
+            gettext("Nothing is owed on this written-off line any more."), translated=True
+        )
     if amount > owed:
-        raise Overpayment(f"That is more than you owe: at most {owed}.")
+        raise Overpayment(
+            gettext("That is more than you owe: at most %(owed)s.") % {"owed": owed},
+            translated=True,
+        )
     recovery = LineRecovery.objects.create(line=line, amount=amount, received_on=day)
     ledger.journal_entry_post(
         kind=RECOVERY_KIND,
