@@ -11,6 +11,11 @@ step. Each run starts from its own file copy of the same built book (CREATE DATA
 TEMPLATE), so every close does exactly the same work on the same data with the same cold
 cache; closing two consecutive dates instead would compare two different nights.
 
+The book's B-card champion has been in service before the book's day: each part of the book,
+once loaded, is rescored on the RESCORED_NIGHTS nights before it through the product's own
+`lines_rescore`, so the timed close is an ordinary night for the rescoring, not the one-off
+night a champion is promoted (which changes almost every line).
+
 To see whether cost follows the night's events rather than the book's size, the book is first
 built with N/2 customers and closed (with the largest worker count), then grown to N with the
 same distribution and closed again.

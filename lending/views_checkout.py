@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,12 +95,14 @@ def checkout(request, token):
 @login_required
 @require_POST
 def checkout_confirm_view(request, token):
-    checkout = _checkout_of(token)
+    # The service finds the checkout by its token under its lock: no read before it.
     try:
-        checkout = checkout_confirm(checkout=checkout, customer=request.user)
+        checkout = checkout_confirm(checkout=Checkout(token=token), customer=request.user)
+    except Checkout.DoesNotExist:
+        raise Http404("No such checkout.") from None
     except DomainError as error:
-        checkout.refresh_from_db()
-        return checkout_page(request, checkout, error=refusal_text(error), status=400)
+        return checkout_page(request, _checkout_of(token), error=refusal_text(error),
+                             status=400)
     return HttpResponseRedirect(return_url_for(checkout))
 
 

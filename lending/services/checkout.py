@@ -20,7 +20,11 @@ from core.money import to_amount
 
 from ..errors import LendingError
 from ..models import Checkout, CheckoutStatus, CreditLine, ProductKind, Refund
-from .revolving import purchase_create, purchase_refund
+from .revolving import (
+    customer_pay_later_line_lock,
+    purchase_create_on_locked_line,
+    purchase_refund,
+)
 
 MAX_RETURN_URL = 500
 EXPIRED_MESSAGE = _("This checkout has expired: go back to the shop and start again.")
@@ -129,7 +133,11 @@ def _expired(checkout) -> bool:
 
 
 def _checkout_lock(checkout) -> Checkout:
-    return Checkout.objects.select_for_update().select_related("merchant").get(pk=checkout.pk)
+    """The checkout, locked, found by its token: `checkout` may be one read before or only
+    its token (`Checkout(token=...)`, the confirmation page's POST: one read fewer). A token
+    no checkout has raises `Checkout.DoesNotExist`."""
+    return (Checkout.objects.select_for_update(of=("self",)).select_related("merchant")
+            .get(token=checkout.token))
 
 
 def _refuse_unless_pending(checkout) -> None:
@@ -145,7 +153,7 @@ def _expire_and_refuse(checkout) -> NoReturn:
     """Mark a checkout past its time as expired, in a transaction of its own (the one that
     found it so has changed nothing), then refuse it."""
     with transaction.atomic(durable=True):
-        Checkout.objects.filter(pk=checkout.pk, status=CheckoutStatus.PENDING).update(
+        Checkout.objects.filter(token=checkout.token, status=CheckoutStatus.PENDING).update(
             status=CheckoutStatus.EXPIRED, completed_at=timezone.now()
         )
     raise CheckoutRefused(EXPIRED_MESSAGE, code="checkout_expired")
@@ -154,7 +162,7 @@ def _expire_and_refuse(checkout) -> NoReturn:
 def checkout_confirm(*, checkout, customer) -> Checkout:
     """Pay the checkout with the customer's pay-later line: one purchase, once.
 
-    The checkout is locked first (then `purchase_create` locks the line): of two confirmations
+    The checkout is locked first, then the customer's line: of two confirmations
     at once the second waits, then finds it confirmed and, if it is the same customer's,
     returns it as it is (a replay). The line's checks (active, enough available, the merchant
     active, the order not paid before) raise their `LendingError`, and nothing is kept."""
@@ -164,12 +172,12 @@ def checkout_confirm(*, checkout, customer) -> Checkout:
             return locked
         if not _expired(locked):
             _refuse_unless_pending(locked)
-            line = pay_later_line_of(customer)
+            line = customer_pay_later_line_lock(customer)
             if line is None:
                 raise CheckoutRefused(
                     _("You have no pay-later line to pay with."), code="no_pay_later_line"
                 )
-            locked.purchase = purchase_create(
+            locked.purchase = purchase_create_on_locked_line(
                 line=line,
                 merchant=locked.merchant,
                 amount=locked.amount,

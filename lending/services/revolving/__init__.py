@@ -12,7 +12,12 @@ from .plans import (
     purchase_convert,
     statement_convert,
 )
-from .purchases import pay_later_line_open, purchase_create
+from .purchases import (
+    customer_pay_later_line_lock,
+    pay_later_line_open,
+    purchase_create,
+    purchase_create_on_locked_line,
+)
 from .refunds import purchase_refund
 from .statements import lines_due_a_statement, statements_cut
 from .write_off import (
@@ -23,6 +28,8 @@ from .write_off import (
 )
 
 __all__ = [
+    "customer_pay_later_line_lock",
+    "purchase_create_on_locked_line",
     "credit_balance_pay_back",
     "line_pay",
     "line_recovery_book",
