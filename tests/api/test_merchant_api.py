@@ -239,7 +239,11 @@ def test_the_merchant_schema_is_valid_and_names_only_its_routes_and_scope(db):
 
 # JSON has no NaN or infinity: a client cannot send them (the string "NaN" is tried below).
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=80),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=80),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
     ),
