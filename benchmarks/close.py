@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import close_book  # noqa: E402
+from benchmarks import close_book, close_book_pay_later  # noqa: E402
 from benchmarks.close_book import BOOK_DAY  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_close"
@@ -131,6 +131,8 @@ def reference_data_create():
                                       funding_share=close_book.BANK_SHARE)
     chart_of_accounts_ensure()
     chart_of_accounts_ensure(bank)
+    close_book_pay_later.reference_data_create(close_book.PENALTY_DAILY_RATE,
+                                               close_book.GRACE_DAYS, close_book.WRITE_OFF_DAYS)
     business_date_reset(day=BOOK_DAY)
     bcard_champion_install()  # the nightly rescoring scores every line with it
 

@@ -31,6 +31,12 @@ from decimal import Decimal
 
 import psycopg
 
+from benchmarks import close_book_pay_later
+from benchmarks.close_book_pay_later import (  # noqa: F401 (found by FLOORS below)
+    floor_cut_statements,
+    floor_set_statements_past_due,
+)
+
 BOOK_DAY = date(2026, 6, 15)
 GRACE_DAYS = 3
 PENALTY_DAILY_RATE = "0.00050000"
@@ -551,8 +557,14 @@ def book_load(url: str, first_id: int, last_id: int, progress=print) -> dict:
 
         part("core_auditchainhead (cases)", chain_heads)
 
+        def pay_later():
+            made = close_book_pay_later.pay_later_load(conn, _insert, params, split)
+            return sum(made.values())
+
+        part("pay-later lines and statements", pay_later)
+
         def identities():
-            for table in BOOK_TABLES:
+            for table in BOOK_TABLES + close_book_pay_later.TABLES:
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                              f"(SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)")
             conn.execute("DROP TABLE bench_book")

@@ -20,8 +20,7 @@ top is its chunks, their locks and transactions, and the runner."""
 
 from datetime import timedelta
 
-from lending.services.revolving.delinquency import _PAST_DUE_SQL, PENALTY_KIND, PENALTY_MEMO
-from lending.services.revolving.statements_sql import _CUT_SQL
+import psycopg
 
 PRODUCT_CODE = "bench-paylater"
 MERCHANT_CODE = "bench-shop"
@@ -59,12 +58,14 @@ def pay_later_load(conn, insert, params, split) -> dict[str, int]:
     day = params["day"]
     last = day.replace(month=day.month - 1) if day.month > 1 else day.replace(
         year=day.year - 1, month=12)
-    p = {**params, "last": last, "last_due": last + timedelta(days=DUE_DAYS),
-         "paid_on": last + timedelta(days=DUE_DAYS - 3), "offset": LINE_OFFSET,
-         "opened": last - timedelta(days=40)}
-    p["product"] = conn.execute("SELECT id FROM lending_creditproduct WHERE code = %s",
+    # The cash loader's `split` reads its own `params`: the pay-later half's go in beside them.
+    p = params
+    p.update({"last": last, "last_due": last + timedelta(days=DUE_DAYS),
+              "paid_on": last + timedelta(days=DUE_DAYS - 3), "offset": LINE_OFFSET,
+              "opened": last - timedelta(days=40)})
+    p["pl_product"] = conn.execute("SELECT id FROM lending_creditproduct WHERE code = %s",
                                 [PRODUCT_CODE]).fetchone()[0]
-    p["merchant"] = conn.execute("SELECT id FROM accounts_merchant WHERE code = %s",
+    p["pl_merchant"] = conn.execute("SELECT id FROM accounts_merchant WHERE code = %s",
                                  [MERCHANT_CODE]).fetchone()[0]
     conn.execute("DROP TABLE IF EXISTS bench_pay_later")
     conn.execute(f"""
@@ -81,7 +82,7 @@ def pay_later_load(conn, insert, params, split) -> dict[str, int]:
     conn.commit()
     rows = {}
     rows["pay-later lines"] = split("lending_creditline", {
-        "id": "line_id", "customer_id": "id", "product_id": "%(product)s",
+        "id": "line_id", "customer_id": "id", "product_id": "%(pl_product)s",
         "credit_limit": "20000", "daily_rate": "0.0005",
         # The last statement's unpaid principal, the purchases since, the plan's two parts.
         "outstanding_principal": "CASE story WHEN 'minimum' THEN billed * 0.9 "
@@ -125,11 +126,11 @@ def pay_later_load(conn, insert, params, split) -> dict[str, int]:
     purchase_source = """(SELECT b.*, k FROM bench_pay_later b
                           CROSS JOIN LATERAL generate_series(0, b.bought) k) s"""
     rows["purchases"] = split("lending_purchase", {
-        "line_id": "line_id", "merchant_id": "%(merchant)s",
+        "line_id": "line_id", "merchant_id": "%(pl_merchant)s",
         "order_reference": "'bench-' || id || '-' || k",
         "amount": "CASE WHEN k = 0 THEN billed ELSE 50 END",
         "merchant_fee": "0", "refunded": "0", "paid_before_billing": "0",
-        "posted_on": "CASE WHEN k = 0 THEN %(last)s::date ELSE %(day)s::date - k END",
+        "posted_on": "CASE WHEN k = 0 THEN %(last)s::date ELSE %(day)s::date - k::int END",
         "statement_id": "CASE WHEN k = 0 THEN line_id END", "description": "''",
         "created_at": "now()"},
         purchase_source + " WHERE (story <> 'quiet' OR k = 0) AND {where}")
@@ -149,35 +150,39 @@ def pay_later_load(conn, insert, params, split) -> dict[str, int]:
     return rows
 
 
-def sequences_reset(conn) -> None:
-    for table in ("lending_creditline", "lending_statement", "lending_instalmentplan",
-                  "lending_purchase", "lending_planpart", "lending_statementcredit"):
-        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                     f"(SELECT COALESCE(max(id), 1) FROM {table}))")
+# The tables the pay-later half fills (their ids move on with the cash half's).
+TABLES = ["lending_statement", "lending_purchase", "lending_instalmentplan", "lending_planpart",
+          "lending_statementcredit"]
 
 
 def floor_cut_statements(conn, day, ref):
+    from lending.services.revolving.statements_sql import _CUT_SQL
+
     ids = [pk for (pk,) in conn.execute(
         "SELECT l.id FROM lending_creditline l JOIN lending_creditproduct p "
         "ON p.id = l.product_id WHERE l.statement_day = %s AND p.kind = 'pay_later' "
         "AND l.opened_on < %s AND l.status <> 'closed' ORDER BY l.id FOR UPDATE OF l",
         [day.day, day]).fetchall()]
     acc = ref["accounts"]
-    conn.execute(_CUT_SQL, {"day": day, "ids": ids, "ir": acc["interest_receivable"],
-                            "rii": acc["revolving_interest_income"],
-                            "fr": acc["plan_fee_receivable"], "fi": acc["plan_fee_income"]})
+    # Several statements in one: client-side binding, as Django's cursors do.
+    psycopg.ClientCursor(conn).execute(_CUT_SQL, {
+        "day": day, "ids": ids, "ir": acc["interest_receivable"],
+        "rii": acc["revolving_interest_income"], "fr": acc["plan_fee_receivable"],
+        "fi": acc["plan_fee_income"]})
     (cut,) = conn.execute("SELECT count(*) FROM cut").fetchone()
     conn.execute("DROP TABLE cut, cut_parts, cut_legs")
     return cut
 
 
 def floor_set_statements_past_due(conn, day, ref):
+    from lending.services.revolving.delinquency import _PAST_DUE_SQL, PENALTY_KIND, PENALTY_MEMO
+
     ids = [pk for (pk,) in conn.execute(
         "SELECT id FROM lending_statement WHERE status = 'open' AND (overdue_since IS NOT NULL "
         "OR (due_date < %s AND penalty_paid + interest_paid + fees_paid + parts_paid "
         "+ purchases_paid < minimum_due)) ORDER BY id FOR UPDATE", [day]).fetchall()]
     acc = ref["accounts"]
-    conn.execute(_PAST_DUE_SQL, {
+    psycopg.ClientCursor(conn).execute(_PAST_DUE_SQL, {
         "day": day, "tomorrow": day + timedelta(days=1), "ids": ids, "kind": PENALTY_KIND,
         "memo": PENALTY_MEMO, "receivable": acc["penalty_receivable"],
         "income": acc["penalty_income"]})

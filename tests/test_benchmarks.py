@@ -97,7 +97,8 @@ def test_the_close_benchmark_prints_its_figures():
 
     assert re.search(r"Load average at start: [\d.]+/", output)
     assert re.search(r"Load average at end: [\d.]+/", output)
-    for step in ("accrue_interest_due", "mark_overdue", "accrue_penalty", "set_days_past_due"):
+    for step in ("accrue_interest_due", "mark_overdue", "accrue_penalty", "set_days_past_due",
+                 "cut_statements", "set_statements_past_due"):
         rows, two, _x2, floor_rows, floor_s, _chunks = figures(
             rf"\n{step}" + rf"\s+{NUMBER}" * 6, output)
         # Every step has work on this book, and the close and the floor did the same work.
