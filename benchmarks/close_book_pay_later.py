@@ -8,7 +8,8 @@ it, written with set-based SQL:
 * the statement of a month before (seq 1, due 9 days after it), its purchases billed on it;
   60 % paid in full before the due date, 25 % paid their minimum only (one credit of it: the
   interest tonight is charged on the rest), 5 % nothing (past due since the due date, with the
-  penalty so far, the line frozen), 10 % paid in full and nothing bought since;
+  penalty so far, both the customer's lines frozen), 10 % paid in full and nothing bought
+  since; a customer whose cash loan is past due has the pay-later line frozen too;
 * 0 to 3 purchases since that statement (none for the last 10 %), not yet billed;
 * 10 % of lines an instalment plan of 3 parts, its first billed last month, two to bill.
 
@@ -75,8 +76,9 @@ def pay_later_load(conn, insert, params, split) -> dict[str, int]:
                     WHEN {_u(21)} < 0.90 THEN 'late' ELSE 'quiet' END AS story,
                (100 * (1 + {_h(22, 40)}))::numeric(18, 2) AS billed,
                CASE WHEN {_u(21)} >= 0.90 THEN 0 ELSE {_h(23, 4)} END AS bought,
-               {_u(24)} < 0.10 AS has_plan
-        FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
+               {_u(24)} < 0.10 AS has_plan,
+               b.dpd > 0 AS loan_late
+        FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g JOIN bench_book b ON b.id = g
     """, p)
     conn.execute("ALTER TABLE bench_pay_later ADD PRIMARY KEY (id)")
     conn.commit()
@@ -89,9 +91,11 @@ def pay_later_load(conn, insert, params, split) -> dict[str, int]:
                                  "WHEN 'late' THEN billed + CASE WHEN has_plan THEN 100 ELSE 0 "
                                  "END ELSE 0 END + bought * 50 "
                                  "+ CASE WHEN has_plan THEN 200 ELSE 0 END",
-        "status": "CASE WHEN story = 'late' THEN 'frozen' ELSE 'active' END",
-        "frozen_by": "CASE WHEN story = 'late' THEN 'overdue' ELSE '' END",
-        "freeze_reason": "CASE WHEN story = 'late' THEN 'Payment overdue on the pay-later "
+        # Frozen as the last close left it: the customer's statement or cash loan past due.
+        "status": "CASE WHEN story = 'late' OR loan_late THEN 'frozen' ELSE 'active' END",
+        "frozen_by": "CASE WHEN story = 'late' OR loan_late THEN 'overdue' ELSE '' END",
+        "freeze_reason": "CASE WHEN loan_late THEN 'Payment overdue on loan ' || id "
+                         "WHEN story = 'late' THEN 'Payment overdue on the pay-later "
                          "statement' ELSE '' END",
         "opened_on": "%(opened)s", "statement_day": "extract(day FROM %(day)s::date)",
         "credit_balance": "0", "updated_at": "now()"},
@@ -119,6 +123,14 @@ def pay_later_load(conn, insert, params, split) -> dict[str, int]:
         "penalty_charged_through": "CASE WHEN story = 'late' THEN %(day)s::date END",
         "created_at": "now()"},
         "bench_pay_later WHERE {where}")
+    # A past-due statement froze the customer's cash line too (its id is the customer's).
+    rows["cash lines frozen"] = conn.execute("""
+        UPDATE lending_creditline l SET status = 'frozen', frozen_by = 'overdue',
+               freeze_reason = 'Payment overdue on the pay-later statement'
+        FROM bench_pay_later b
+        WHERE l.id = b.id AND b.story = 'late' AND l.status = 'active'
+    """).rowcount
+    conn.commit()
     rows["statement credits"] = split("lending_statementcredit", {
         "statement_id": "line_id", "business_date": "%(paid_on)s",
         "principal": "billed * 0.1"},
