@@ -4,6 +4,7 @@ minimum and the bookkeeping that follows a change of its amounts."""
 from decimal import Decimal
 
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils.translation import gettext as _
 
 from ...errors import LineNotUsable
@@ -64,7 +65,14 @@ def statement_principal_credit(statement: Statement, day, principal: Decimal) ->
                                        principal=principal)
 
 
+def cents(expression):
+    """A money column's new value computed in the database, rounded to the cent: exact on
+    PostgreSQL already; on SQLite (the demo), whose arithmetic is floating point, it keeps
+    1,000.10 - 1,000.10 from being -0.0000000001 and failing a "not negative" check."""
+    return Round(expression, 2)
+
+
 def line_outstanding_lower(line_id: int, amount: Decimal) -> None:
     if amount:
         CreditLine.objects.filter(pk=line_id).update(
-            outstanding_principal=F("outstanding_principal") - amount)
+            outstanding_principal=cents(F("outstanding_principal") - amount))

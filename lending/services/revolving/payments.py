@@ -24,6 +24,7 @@ from ...rules.statements import PaymentTooLarge, overdue_since, split_payment, s
 from .. import ledger
 from .common import (
     ZERO,
+    cents,
     line_outstanding_lower,
     open_statement_lock,
     pay_later_line_lock,
@@ -71,7 +72,7 @@ def payment_apply(*, line, statement, amount, day, kind, legs_from, memo) -> Pay
         statement.save()
     for purchase_id, paid in split.unbilled:
         Purchase.objects.filter(pk=purchase_id).update(
-            paid_before_billing=F("paid_before_billing") + paid)
+            paid_before_billing=cents(F("paid_before_billing") + paid))
     principal = split.parts + split.purchases + split.to_unbilled
     line_outstanding_lower(line.pk, principal)
     payment = PayLaterPayment.objects.create(

@@ -13,7 +13,7 @@ from ...errors import InsufficientCredit, LendingError, LineNotUsable
 from ...models import CreditLine, CreditLineStatus, ProductKind, Purchase
 from .. import ledger
 from ..lines import credit_line_open
-from .common import pay_later_line_lock
+from .common import cents, pay_later_line_lock
 
 
 def pay_later_line_open(*, customer, product, credit_limit, statement_day=1,
@@ -113,7 +113,7 @@ def _purchase_checked_and_written(line, merchant, amount, order_reference,
         description=(description or "")[:200], amount=amount, merchant_fee=fee,
         posted_on=today)
     CreditLine.objects.filter(pk=line.pk).update(
-        outstanding_principal=F("outstanding_principal") + amount)
+        outstanding_principal=cents(F("outstanding_principal") + amount))
     memo = f"Purchase {purchase.pk} at {merchant.code}"
     entries = ledger.JournalBatch(today, codes=_PURCHASE_ACCOUNTS)
     entries.add(kind="purchase", line_id=line.pk, memo=memo,

@@ -46,6 +46,7 @@ from ...rules.plans import shorten_plan
 from .. import ledger
 from .common import (
     ZERO,
+    cents,
     line_outstanding_lower,
     open_statement_lock,
     pay_later_line_lock,
@@ -171,13 +172,13 @@ def purchase_refund(*, purchase, amount, reference) -> Refund:
                 left -= to_statement
         to_credit = left
         Purchase.objects.filter(pk=purchase.pk).update(
-            refunded=F("refunded") + amount,
-            paid_before_billing=F("paid_before_billing")
-            - min(to_credit, purchase.paid_before_billing))
+            refunded=cents(F("refunded") + amount),
+            paid_before_billing=cents(F("paid_before_billing")
+                                      - min(to_credit, purchase.paid_before_billing)))
         line_outstanding_lower(line.pk, unbilled + to_plan + to_statement)
         if to_credit:
             CreditLine.objects.filter(pk=line.pk).update(
-                credit_balance=F("credit_balance") + to_credit)
+                credit_balance=cents(F("credit_balance") + to_credit))
         refund = Refund.objects.create(
             purchase=purchase, amount=amount, unbilled=unbilled, to_statement=to_statement,
             to_plan=to_plan, to_credit=to_credit, to_recovery=to_recovery,

@@ -54,7 +54,7 @@ from ...rules.statements import (
     statement_owed,
 )
 from .. import ledger
-from .common import ZERO
+from .common import ZERO, cents
 from .statements_sql import statements_cut_sql
 
 
@@ -297,7 +297,8 @@ def _credit_book(credit_used, payments, by_line, batch, day):
         return
     for line_id, use in credit_used.items():
         if use:
-            CreditLine.objects.filter(pk=line_id).update(credit_balance=F("credit_balance") - use)
+            CreditLine.objects.filter(pk=line_id).update(
+                credit_balance=cents(F("credit_balance") - use))
     principal_by_line = {}
     for line_id, use, split in payments:
         principal = split.parts + split.purchases
@@ -310,7 +311,7 @@ def _credit_book(credit_used, payments, by_line, batch, day):
             StatementCredit.objects.create(statement_id=by_line[line_id], business_date=day,
                                            principal=principal)
             CreditLine.objects.filter(pk=line_id).update(
-                outstanding_principal=F("outstanding_principal") - principal)
+                outstanding_principal=cents(F("outstanding_principal") - principal))
         batch.add(kind="pay_later_credit_applied", line_id=line_id,
                   memo="Credit balance applied",
                   legs=[(ledger.CUSTOMER_CREDIT, use),
