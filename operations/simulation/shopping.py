@@ -44,7 +44,7 @@ SHARE_WITH_LINE = 0.1
 # through the services one request at a time (about ten statements each), so shoppers cost far
 # more than borrowers, booked set-based. Enough for the statements, the close's pay-later steps
 # and the dashboards to see both products; a set-based booking path would lift the cap.
-MOST_SHOPPERS = 300
+MOST_SHOPPERS = 100
 MINIMUM_PAYER_BASE, MINIMUM_PAYER_SLOPE = 0.15, 2.0  # share paying the minimum: base + slope p
 LATE_BASE, LATE_SLOPE = 0.02, 0.6  # a statement's minimum paid late: base + slope x p
 CONVERT_SHARE = 0.08  # of a minimum payer's statements
