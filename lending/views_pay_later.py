@@ -1,3 +1,4 @@
+
 """Customer pages of the pay-later line (花呗): its home, statements (账单), purchases, instalment
 plans (分期), payments (还款), conversions, early settlement (提前还款) and the credit balance.
 
@@ -6,6 +7,7 @@ service's refusal is shown on the form that asked for it. Every object is looked
 customer's own line, so another customer's statement, purchase or plan is a 404."""
 
 from decimal import Decimal
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -85,6 +87,19 @@ def render_no_line(request):
     return render_page(request, "lending/pay_later/no_line.html", {})
 
 
+def with_pay_later_line(view):
+    """The view gets the customer's pay-later line; without one, the plain page instead."""
+
+    @wraps(view)
+    def with_line(request, *args, **kwargs):
+        line = customer_line(request)
+        if line is None:
+            return render_no_line(request)
+        return view(request, line, *args, **kwargs)
+
+    return with_line
+
+
 def owned(queryset, line, pk):
     """The row of the customer's own line; any other does not exist for them."""
     if line is None:
@@ -114,19 +129,15 @@ def render_home(request, line, payback_error=None):
 
 @login_required
 @require_GET
-def home(request):
-    line = customer_line(request)
-    if line is None:
-        return render_no_line(request)
+@with_pay_later_line
+def home(request, line):
     return render_home(request, line)
 
 
 @login_required
 @require_POST
-def credit_balance_refund(request):
-    line = customer_line(request)
-    if line is None:
-        return render_no_line(request)
+@with_pay_later_line
+def credit_balance_refund(request, line):
     try:
         refund = credit_balance_pay_back(line=line, requested_by=request.user)
     except DomainError as error:
@@ -145,10 +156,8 @@ def credit_balance_refund(request):
 
 @login_required
 @require_GET
-def statement_list(request):
-    line = customer_line(request)
-    if line is None:
-        return render_no_line(request)
+@with_pay_later_line
+def statement_list(request, line):
     today = business_date_today()
     statements = list(statements_of(line))
     for statement in statements:
@@ -209,10 +218,8 @@ def render_pay(request, line, summary, form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def pay(request):
-    line = customer_line(request)
-    if line is None:
-        return render_no_line(request)
+@with_pay_later_line
+def pay(request, line):
     summary, form = pay_form_for(line, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -366,10 +373,8 @@ def purchase_convertible(purchase, product, today) -> bool:
 
 @login_required
 @require_GET
-def purchase_list(request):
-    line = customer_line(request)
-    if line is None:
-        return render_no_line(request)
+@with_pay_later_line
+def purchase_list(request, line):
     today = business_date_today()
     purchases = list(purchases_of(line))
     for purchase in purchases:
@@ -401,10 +406,8 @@ def purchase_detail(request, pk):
 
 @login_required
 @require_GET
-def plan_list(request):
-    line = customer_line(request)
-    if line is None:
-        return render_no_line(request)
+@with_pay_later_line
+def plan_list(request, line):
     return render_page(
         request, "lending/pay_later/plans.html", {"line": line, "plans": list(plans_of(line))}
     )

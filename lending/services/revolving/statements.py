@@ -54,7 +54,7 @@ from ...rules.statements import (
     statement_owed,
 )
 from .. import ledger
-from .common import ZERO, cents
+from .common import ZERO, cents, statement_settle_if_paid
 from .statements_sql import statements_cut_sql
 
 
@@ -132,16 +132,10 @@ def _credit_balances_apply(with_credit, day):
     for line_id, statement_id in with_credit:
         statement = Statement.objects.get(pk=statement_id)
         used[line_id] = _credit_apply(statement, balances[line_id], day, payments)
-        _statement_close_if_paid(statement, day)
+        statement_settle_if_paid(statement, day)
         statement.save()
     _credit_book(used, payments, dict(with_credit), batch, day)
     batch.post()
-
-
-def _statement_close_if_paid(statement, day):
-    if statement.status == StatementStatus.OPEN and statement.balance == 0:
-        statement.status, statement.paid_on = StatementStatus.PAID, day
-        statement.overdue_since, statement.days_past_due = None, 0
 
 
 def _cut_in_python(rows, day) -> int:
@@ -196,7 +190,7 @@ def _cut_in_python(rows, day) -> int:
             rolled.append(last.pk)
         if credit_balance > 0:
             credit_used[line_id] = _credit_apply(statement, credit_balance, day, payments)
-        _statement_close_if_paid(statement, day)
+        statement_settle_if_paid(statement, day)
         new_rows.append(statement)
         if interest:
             batch.add(kind="revolving_interest", line_id=line_id, memo="Revolving interest",
