@@ -10,7 +10,7 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +20,7 @@ from core.money import to_amount
 
 from ..errors import LendingError
 from ..models import Checkout, CheckoutStatus, CreditLine, ProductKind, Refund
+from .checkout_sql import checkout_and_line_lock, paid_ctes
 from .revolving import (
     customer_pay_later_line_lock,
     purchase_create_on_locked_line,
@@ -159,35 +160,50 @@ def _expire_and_refuse(checkout) -> NoReturn:
     raise CheckoutRefused(EXPIRED_MESSAGE, code="checkout_expired")
 
 
+def _checkout_and_line_lock(checkout, customer) -> tuple[Checkout, CreditLine | None]:
+    if connection.vendor == "postgresql":
+        return checkout_and_line_lock(checkout.token, customer)
+    locked = _checkout_lock(checkout)
+    pending = locked.status == CheckoutStatus.PENDING
+    return locked, customer_pay_later_line_lock(customer) if pending else None
+
+
 def checkout_confirm(*, checkout, customer) -> Checkout:
     """Pay the checkout with the customer's pay-later line: one purchase, once.
 
     The checkout is locked first, then the customer's line: of two confirmations
     at once the second waits, then finds it confirmed and, if it is the same customer's,
     returns it as it is (a replay). The line's checks (active, enough available, the merchant
-    active, the order not paid before) raise their `LendingError`, and nothing is kept."""
+    active, the order not paid before) raise their `LendingError`, and nothing is kept.
+
+    On PostgreSQL the whole confirmation is two statements (the locks, then the purchase with
+    the checkout marked paid) and the commit: it is the step a shopper waits on."""
     with transaction.atomic(durable=True):
-        locked = _checkout_lock(checkout)
+        locked, line = _checkout_and_line_lock(checkout, customer)
         if locked.status == CheckoutStatus.CONFIRMED and locked.customer_id == customer.pk:
             return locked
         if not _expired(locked):
             _refuse_unless_pending(locked)
-            line = customer_pay_later_line_lock(customer)
             if line is None:
                 raise CheckoutRefused(
                     _("You have no pay-later line to pay with."), code="no_pay_later_line"
                 )
+            completed_at = timezone.now()
+            on_postgresql = connection.vendor == "postgresql"
             locked.purchase = purchase_create_on_locked_line(
                 line=line,
                 merchant=locked.merchant,
                 amount=locked.amount,
                 order_reference=locked.order_reference,
                 description=locked.description,
+                also=paid_ctes(locked, customer, completed_at) if on_postgresql
+                else None,
             )
             locked.status = CheckoutStatus.CONFIRMED
             locked.customer = customer
-            locked.completed_at = timezone.now()
-            locked.save(update_fields=["purchase", "status", "customer", "completed_at"])
+            locked.completed_at = completed_at
+            if not on_postgresql:
+                locked.save(update_fields=["purchase", "status", "customer", "completed_at"])
             return locked
     _expire_and_refuse(checkout)
 

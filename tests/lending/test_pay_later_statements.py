@@ -443,3 +443,27 @@ def test_a_refund_of_a_purchase_paid_early_comes_back_as_a_credit_balance(card, 
     assert card.credit_balance == D("40.00")
     assert_books(card)
     assert receivable(card, ledger.CUSTOMER_CREDIT) == D("-40.00")
+
+
+def test_a_refund_of_a_billed_purchase_paid_in_part_early_credits_the_part_paid_early(
+        card, shop):
+    """100.00 bought Jan 15, 30.00 of it paid Jan 16, 500.00 bought Jan 18: the Feb 1
+    statement bills 70.00 + 500.00 = 570.00. The merchant refunds the whole 100.00 on Feb 3:
+    the 70.00 billed comes off the statement (balance 500.00, minimum 10 % = 50.00) and the
+    30.00 paid early is the customer's credit balance; the other purchase keeps its 500.00
+    owed."""
+    purchase = buy(card, shop, "100.00", date(2026, 1, 15))
+    pay(card, "30.00", date(2026, 1, 16))
+    buy(card, shop, "500.00", date(2026, 1, 18))
+    close_through(date(2026, 2, 1))
+    assert statement(card, 1).balance == D("570.00")
+    on(date(2026, 2, 3))
+    refund = purchase_refund(purchase=purchase, amount="100.00", reference="r1")
+    assert (refund.to_statement, refund.to_credit) == (D("70.00"), D("30.00"))
+    first = statement(card, 1)
+    assert (first.balance, first.minimum_due) == (D("500.00"), D("50.00"))
+    purchase.refresh_from_db()
+    assert (purchase.refunded, purchase.paid_before_billing) == (D("100.00"), D("0.00"))
+    card.refresh_from_db()
+    assert (card.credit_balance, card.outstanding_principal) == (D("30.00"), D("500.00"))
+    assert_books(card)

@@ -168,7 +168,11 @@ def purchase_refund(*, purchase, amount, reference) -> Refund:
             statement = open_statement_lock(line.pk)
             if statement is not None:
                 order = ("parts", "purchases") if plan is not None else ("purchases", "parts")
-                to_statement = _statement_reduce(statement, left, day, line.product, order)
+                # A purchase paid in part before it was billed put only the rest on the
+                # statement: only that comes off it, the part paid early is a credit balance.
+                billed = left if plan is not None else min(
+                    left, purchase.amount - purchase.refunded - purchase.paid_before_billing)
+                to_statement = _statement_reduce(statement, billed, day, line.product, order)
                 left -= to_statement
         to_credit = left
         Purchase.objects.filter(pk=purchase.pk).update(
