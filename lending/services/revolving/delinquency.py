@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from core.batch import rows_update
+from core.batch import ids_array, rows_update
 
 from ...models import LedgerAccount, Statement, StatementStatus
 from ...rules.delinquency import days_past_due
@@ -125,7 +125,7 @@ CROSS JOIN LATERAL (SELECT CASE
     WHEN s.due_date <= %(tomorrow)s::date - p.grace_days - 1 AND t.paid < s.minimum_due
         THEN s.due_date
     END AS since) x
-WHERE s.id = ANY(%(ids)s);
+WHERE s.id = ANY(%(ids)s::bigint[]);
 
 DELETE FROM past_due d USING lending_statement s
 WHERE s.id = d.id AND d.since IS NOT DISTINCT FROM s.overdue_since
@@ -155,8 +155,9 @@ def _past_due_sql(day, ids) -> int:
         code__in=[ledger.PENALTY_RECEIVABLE, ledger.PENALTY_INCOME]).values_list("code", "pk"))
     with connection.cursor() as cursor:
         cursor.execute(_PAST_DUE_SQL, {
-            "day": day, "tomorrow": day + timedelta(days=1), "ids": ids, "kind": PENALTY_KIND,
-            "memo": PENALTY_MEMO, "receivable": accounts[ledger.PENALTY_RECEIVABLE],
+            "day": day, "tomorrow": day + timedelta(days=1), "ids": ids_array(ids),
+            "kind": PENALTY_KIND, "memo": PENALTY_MEMO,
+            "receivable": accounts[ledger.PENALTY_RECEIVABLE],
             "income": accounts[ledger.PENALTY_INCOME]})
         cursor.execute("SELECT count(*) FROM past_due")
         (changed,) = cursor.fetchone()

@@ -6,6 +6,8 @@ ways and compares every row."""
 
 from django.db import connection
 
+from core.batch import ids_array
+
 from ...models import LedgerAccount
 from .. import ledger
 
@@ -18,7 +20,7 @@ CREATE TEMP TABLE cut_parts ON COMMIT DROP AS
 SELECT DISTINCT ON (pp.plan_id) pp.id, pp.plan_id, pl.line_id, pp.principal, pp.fee
 FROM lending_instalmentplan pl
 JOIN lending_planpart pp ON pp.plan_id = pl.id AND pp.status = 'scheduled'
-WHERE pl.line_id = ANY(%(ids)s) AND pl.status = 'active' AND pl.created_on <= %(day)s
+WHERE pl.line_id = ANY(%(ids)s::bigint[]) AND pl.status = 'active' AND pl.created_on <= %(day)s
 ORDER BY pp.plan_id, pp.seq;
 
 CREATE TEMP TABLE cut ON COMMIT DROP AS
@@ -65,7 +67,7 @@ LEFT JOIN LATERAL (
 ) pu ON true
 LEFT JOIN (SELECT line_id, SUM(principal) AS principal, SUM(fee) AS fee FROM cut_parts
            GROUP BY line_id) pa ON pa.line_id = l.id
-WHERE l.id = ANY(%(ids)s);
+WHERE l.id = ANY(%(ids)s::bigint[]);
 
 -- Nothing to bill and nothing owed: no statement this month.
 DELETE FROM cut WHERE interest = 0 AND NOT carries AND parts_principal = 0 AND parts_fee = 0
@@ -146,7 +148,7 @@ def statements_cut_sql(*, day, line_ids) -> list[tuple[int, int]]:
         ledger.PLAN_FEE_INCOME]).values_list("code", "pk"))
     with connection.cursor() as cursor:
         cursor.execute(_CUT_SQL, {
-            "day": day, "ids": list(line_ids),
+            "day": day, "ids": ids_array(line_ids),
             "ir": accounts[ledger.INTEREST_RECEIVABLE],
             "rii": accounts[ledger.REVOLVING_INTEREST_INCOME],
             "fr": accounts[ledger.PLAN_FEE_RECEIVABLE], "fi": accounts[ledger.PLAN_FEE_INCOME]})
