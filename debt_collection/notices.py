@@ -35,7 +35,14 @@ from accounts.languages import by_language
 from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.money_format import currency_sign
-from lending.models import CreditProduct, Instalment, InstalmentStatus, Loan, LoanStatus
+from lending.models import (
+    CreditProduct,
+    Instalment,
+    InstalmentStatus,
+    Loan,
+    LoanStatus,
+    ProductKind,
+)
 from lending.selectors import amounts_due_by
 
 UNPAID = (InstalmentStatus.PENDING, InstalmentStatus.OVERDUE)
@@ -52,8 +59,12 @@ class Reminder:
 
 
 def _points_by_product() -> dict[int, list[int]]:
+    """The cash-loan products' points: only they have loans. A pay-later product's points are
+    its statements' (statement_notices.py); counted here, they cost every chunk two more
+    queries over the instalments that can find nothing."""
     return {pk: sorted(set(days or [])) for pk, days in
-            CreditProduct.objects.values_list("pk", "notice_days")}
+            CreditProduct.objects.filter(kind=ProductKind.CASH_LOAN)
+            .values_list("pk", "notice_days")}
 
 
 def dunning_candidate_loan_ids(*, day) -> list[int]:
@@ -161,30 +172,38 @@ def _day_text_in(day, language) -> str:
 def dunning_text(reminder, *, amount, today) -> tuple[str, str]:
     """The reminder's subject and body, in plain words with the amount and the date, in the
     active language."""
+    language = get_language()  # read once: it costs more than the rest of the figures
+    subject, body = _dunning_wording(reminder.point, language)
     figures = {"amount": money_text(amount), "loan": reminder.loan_id,
-               "due": _day_text(reminder.due_date), "days": abs(reminder.point)}
-    if reminder.point < 0:
-        subject = _("Payment due on %(due)s") % figures
-        body = ngettext(
+               "due": _day_text_in(reminder.due_date, language), "days": abs(reminder.point)}
+    return subject % figures, body % figures
+
+
+@lru_cache(maxsize=128)
+def _dunning_wording(point, language) -> tuple[str, str]:
+    """The subject and body of a reminder at `point`, in `language` (the active one), still to
+    be filled in: a night writes tens of thousands of reminders in a few points and languages,
+    and looking the same sentences up in the catalogue for each one cost more than the rest of
+    the text."""
+    days = abs(point)
+    if point < 0:
+        return _("Payment due on %(due)s"), ngettext(
             "Your payment of %(amount)s on loan %(loan)s is due on %(due)s, in %(days)d day. "
             "Paying on time keeps your credit open and costs nothing extra.",
             "Your payment of %(amount)s on loan %(loan)s is due on %(due)s, in %(days)d days. "
             "Paying on time keeps your credit open and costs nothing extra.",
-            figures["days"]) % figures
-    elif reminder.point == 0:
-        subject = _("Payment due today, %(due)s") % figures
-        body = _("Your payment of %(amount)s on loan %(loan)s is due today, %(due)s. Please "
-                 "pay today to avoid it becoming overdue.") % figures
-    else:
-        subject = _("Payment overdue: loan %(loan)s") % figures
-        body = ngettext(
-            "Your payment of %(amount)s on loan %(loan)s was due on %(due)s and is now "
-            "%(days)d day late. Please pay as soon as you can: once the grace days are over, "
-            "penalty interest is charged for every day past the due date, and you cannot "
-            "borrow while a payment is overdue.",
-            "Your payment of %(amount)s on loan %(loan)s was due on %(due)s and is now "
-            "%(days)d days late. Please pay as soon as you can: once the grace days are over, "
-            "penalty interest is charged for every day past the due date, and you cannot "
-            "borrow while a payment is overdue.",
-            figures["days"]) % figures
-    return subject, body
+            days)
+    if point == 0:
+        return (_("Payment due today, %(due)s"),
+                _("Your payment of %(amount)s on loan %(loan)s is due today, %(due)s. Please "
+                  "pay today to avoid it becoming overdue."))
+    return _("Payment overdue: loan %(loan)s"), ngettext(
+        "Your payment of %(amount)s on loan %(loan)s was due on %(due)s and is now "
+        "%(days)d day late. Please pay as soon as you can: once the grace days are over, "
+        "penalty interest is charged for every day past the due date, and you cannot "
+        "borrow while a payment is overdue.",
+        "Your payment of %(amount)s on loan %(loan)s was due on %(due)s and is now "
+        "%(days)d days late. Please pay as soon as you can: once the grace days are over, "
+        "penalty interest is charged for every day past the due date, and you cannot "
+        "borrow while a payment is overdue.",
+        days)

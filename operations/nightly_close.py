@@ -111,15 +111,17 @@ def business_day_close(*, business_date=None, dispatch=INLINE, progress=None):
         return run
     pending = _unfinished_chunks(run)
     while pending:
-        chunks = list(CloseChunk.objects.filter(pk__in=pending).select_related("step"))
-        for number, chunk in enumerate(chunks, start=1):
+        # The chunks of one step, in order. Its name is read only to report on them: most
+        # nights are a dozen steps of one small chunk each, and a query per step adds up.
+        step = _step_of_chunk(pending[0]) if progress is not None else None
+        for number, chunk_id in enumerate(pending, start=1):
             try:
-                close_chunk_run(chunk.pk)
+                close_chunk_run(chunk_id)
             except Exception as exc:
                 raise CloseFailed(f"The close of {run.business_date} failed in step "
-                                  f"{chunk.step.step}: {exc}") from exc
+                                  f"{_step_of_chunk(chunk_id)}: {exc}") from exc
             if progress is not None:
-                progress(chunk.step.step, number, len(chunks))
+                progress(step, number, len(pending))
         pending = close_step_complete(run.pk)
     run.refresh_from_db()
     return run
@@ -172,6 +174,10 @@ def business_dates_catch_up(*, calendar_date=None, dispatch=INLINE):
     return closed
 
 
+def _step_of_chunk(chunk_id) -> str:
+    return CloseChunk.objects.values_list("step__step", flat=True).get(pk=chunk_id)
+
+
 def _unfinished_chunks(run) -> list[int]:
     if not run.current_step:
         return []
@@ -186,7 +192,7 @@ def _steps_advance(run) -> list[int]:
     most nights most steps have nothing to do, and the close must stay cheap then."""
     steps = close_steps()
     if run.current_step:
-        _step_finish(run.steps.get(step=run.current_step))
+        _step_finish(run)
         order = close_step_named(run.current_step).order
         steps = [spec for spec in steps if spec.order > order]
     idle = []
@@ -197,17 +203,16 @@ def _steps_advance(run) -> list[int]:
         if not bounds:
             idle.append(spec)
             continue
-        _steps_record_idle(run, idle)
-        step = CloseStep.objects.create(
+        step = _steps_record(run, idle, running=CloseStep(
             run=run, business_date=run.business_date, step=spec.name, order=spec.order,
-            status=CloseStatus.RUNNING, chunks_total=len(bounds), started_at=planned_at)
+            status=CloseStatus.RUNNING, chunks_total=len(bounds), started_at=planned_at))
         chunks = CloseChunk.objects.bulk_create(
             CloseChunk(step=step, seq=seq, first_id=first, last_id=last)
             for seq, (first, last) in enumerate(bounds, start=1))
         run.current_step = spec.name
         run.save(update_fields=["current_step"])
         return [chunk.pk for chunk in chunks]
-    _steps_record_idle(run, idle)
+    _steps_record(run, idle)
     _run_finish(run)
     return []
 
@@ -220,17 +225,24 @@ def _chunks_of(spec, day) -> list[tuple]:
     return chunk_bounds(spec.ids(day), settings.CLOSE_CHUNK_SIZE)
 
 
-def _steps_record_idle(run, specs):
+def _steps_record(run, idle, *, running=None):
+    """Record the steps `idle` (specs) as done with nothing to do and the step `running`
+    (unsaved) after them, in one insert; returns `running`, saved."""
     now = timezone.now()
-    CloseStep.objects.bulk_create(
-        CloseStep(run=run, business_date=run.business_date, step=spec.name, order=spec.order,
-                  status=CloseStatus.DONE, started_at=now, finished_at=now)
-        for spec in specs)
-    specs.clear()
+    steps = [CloseStep(run=run, business_date=run.business_date, step=spec.name,
+                       order=spec.order, status=CloseStatus.DONE, started_at=now,
+                       finished_at=now) for spec in idle]
+    if running is not None:
+        steps.append(running)
+    CloseStep.objects.bulk_create(steps)
+    idle.clear()
+    return running
 
 
-def _step_finish(step):
-    step.rows = step.chunks.aggregate(rows=Sum("rows"))["rows"] or 0
+def _step_finish(run):
+    """Close the run's current step, all its chunks done; its rows are theirs."""
+    step = run.steps.annotate(chunk_rows=Sum("chunks__rows")).get(step=run.current_step)
+    step.rows = step.chunk_rows or 0
     step.chunks_done = step.chunks_total
     step.status, step.finished_at = CloseStatus.DONE, timezone.now()
     # Wall clock from planning to the last chunk's commit: what the night waited for.
