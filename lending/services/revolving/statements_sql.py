@@ -102,6 +102,7 @@ WITH made AS (
            penalty_charged_through, now()
     FROM (SELECT *, c_penalty + c_interest + interest + c_fees + parts_fee + parts_principal
                     + revolved + new_purchases AS total FROM cut) c
+    ORDER BY line_id  -- ids in the lines' order: the same book cut twice gets the same ids
     RETURNING id, line_id
 )
 UPDATE cut SET new_id = made.id FROM made WHERE made.line_id = cut.line_id;
