@@ -1216,6 +1216,11 @@ def floor_run(url: str, day: date, steps: list[str], progress=print) -> dict[str
         # and would flatter every ratio to the floor.
         conn.execute("SET pgtrigger.ignore = '{}'")
         conn.execute("SET jit = off")
+        # And the planner settings of the close's chunks, so both are planned alike (the
+        # floor would otherwise get parallel workers a chunk does without).
+        from operations.nightly_close import CHUNK_PLANNER_SETTINGS
+
+        conn.execute(CHUNK_PLANNER_SETTINGS.replace("SET LOCAL", "SET"))
         ref = reference_ids(conn)
         conn.commit()
         for step in steps:

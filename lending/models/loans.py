@@ -106,7 +106,9 @@ class InstalmentStatus(models.TextChoices):
 
 
 class Instalment(models.Model):
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
+    # Indexed by `instalment_history_by_loan` (and `one_instalment_per_seq`), not on its own.
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments",
+                             db_index=False)
     seq = models.PositiveSmallIntegerField()
     due_date = models.DateField()
     period_start = models.DateField()
@@ -154,6 +156,11 @@ class Instalment(models.Model):
                          condition=Q(status="pending")),
             models.Index(fields=["loan", "due_date"], name="instalment_overdue_by_loan",
                          condition=Q(status="overdue")),
+            # The nightly rescoring reads every customer's repayment history (risk.features.
+            # behaviour): with the columns it reads in the index, a chunk's 60,000 instalments
+            # come from the index alone, without a visit to the table per loan.
+            models.Index(fields=["loan", "due_date", "status", "paid_on", "superseded_by"],
+                         name="instalment_history_by_loan"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["loan", "seq"], name="one_instalment_per_seq"),

@@ -4,8 +4,9 @@
 The officer's and the customer's paths change one line at a time (`lending.services.lines`);
 a night's rescoring may change tens of thousands, so here the lines are locked, checked and
 written with a few set-based statements in the caller's transaction (the close chunk's). A line
-whose limit or rate has moved since the rule read it is left alone: the rule decided on values
-that no longer hold, and the next night decides again."""
+whose limit, rate or drawn balance has moved since the rule read it is left alone: the rule
+decided on values that no longer hold, and the next night decides again. So the rule may read
+its lines without locking them; only the lines it changes are locked, here."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,9 @@ class LineTermsChange:
     rate_was: Decimal
     new_limit: Decimal | None = None
     new_rate: Decimal | None = None
+    # The outstanding principal the rule read (a lowered limit is never below what is drawn):
+    # a draw or repayment since leaves the line alone. None: the rule did not read it.
+    drawn_was: Decimal | None = None
     limit_reason: str = ""
     rate_reason: str = ""
     # Added to each audit event's payload: what decided it (model, probability, rule codes).
@@ -51,7 +55,8 @@ def lines_terms_change(changes, *, day: date, actor: Actor) -> list[LineTermsCha
              .order_by("pk")}
     applied = [c for c in changes if c.line_id in lines
                and lines[c.line_id].credit_limit == c.limit_was
-               and lines[c.line_id].daily_rate == c.rate_was]
+               and lines[c.line_id].daily_rate == c.rate_was
+               and c.drawn_was in (None, lines[c.line_id].outstanding_principal)]
     for change in applied:
         _check(lines[change.line_id], change)
 

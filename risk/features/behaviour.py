@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 from django.db import connection
 
+from core.batch import ids_array
 from lending.models import CreditLine, Instalment, LimitChange, Loan, LoanExtension, Repayment
 from lending.rules.schedule import add_months_anchored
 
@@ -210,12 +211,14 @@ _COLUMNS_SQL = f"""
 """
 
 
-def _chunk_ids_sql() -> str:
-    """The chunk's customer ids as a one-column table `id`, from one JSON array parameter: one
-    parameter whatever their number, on PostgreSQL and the embedded SQLite alike."""
+def _chunk_ids(ids: list[int]) -> tuple[str, str]:
+    """The chunk's customer ids as a one-column table `id` from one parameter, whatever their
+    number: an array on PostgreSQL (whose planner then knows how many there are: from a JSON
+    text it guesses 100, and picks plans for 100 customers where there are thousands), a JSON
+    array on the embedded SQLite. Returns the table's SQL and the parameter."""
     if connection.vendor == "postgresql":
-        return "SELECT value::bigint AS id FROM json_array_elements_text(%(ids)s::json)"
-    return "SELECT value AS id FROM json_each(%(ids)s)"
+        return "SELECT unnest(%(ids)s::bigint[]) AS id", ids_array(ids)
+    return "SELECT value AS id FROM json_each(%(ids)s)", json.dumps(ids)
 
 
 def _dates(values) -> np.ndarray:
@@ -228,11 +231,12 @@ def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
     ids = user_ids.tolist()
     index = {u: i for i, u in enumerate(ids)}
     n = len(ids)
-    params = {"ids": json.dumps(ids), "as_of": as_of,
+    ids_sql, ids_param = _chunk_ids(ids)
+    params = {"ids": ids_param, "as_of": as_of,
               "six_months_ago": add_months_anchored(as_of, -6),
               "lookback": add_months_anchored(as_of, -LOOKBACK_MONTHS)}
     with connection.cursor() as cursor:
-        cursor.execute(_COLUMNS_SQL.format(ids=_chunk_ids_sql()), params)
+        cursor.execute(_COLUMNS_SQL.format(ids=ids_sql), params)
         found = cursor.fetchall()
     # (customer, first opened, -, limit, undone, reductions, drawn, at rate, repaid, due, on
     # time) and (customer, due date, settled on, ...): the two kinds share the date columns.

@@ -3,7 +3,7 @@ close step `rescore_lines`, risk/close.py).
 
 For the customers from `first_id` to `last_id`, in the chunk's one transaction:
 
-1. their open lines (active or frozen) are locked, and the B-card's features computed for all of
+1. their open lines (active or frozen) are read, and the B-card's features computed for all of
    them at once as of the close of the night's business date (`risk.features.behaviour`, a few
    set-based queries for the whole chunk);
 2. the champion scores them, and a challenger, when one is marked, scores the same rows in the
@@ -150,8 +150,11 @@ def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
         bounds &= Q(customer_id__gte=first_id)
     if last_id is not None:
         bounds &= Q(customer_id__lte=last_id)
+    # Read without a lock: lending locks only the lines a review changes, and leaves alone
+    # those whose limit, rate or drawn balance moved since this read (a draw or repayment
+    # meanwhile); a chunk's thousands of row locks would cost more than its reviews.
     lines = [_Line(*row) for row in
-             CreditLine.objects.select_for_update(of=("self",))
+             CreditLine.objects
              .filter(bounds, status__in=REVIEWED_STATUSES, product__kind=ProductKind.CASH_LOAN,
                      opened_on__lte=day)
              .order_by("pk").values_list(*_Line._fields)]
@@ -249,6 +252,7 @@ def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> No
         rate_text = next((t for c, t in texts.items() if c.startswith("rate_")), "")
         changes[line.pk] = LineTermsChange(
             line_id=line.pk, limit_was=line.credit_limit, rate_was=line.daily_rate,
+            drawn_was=line.outstanding_principal,
             new_limit=review.new_limit, new_rate=review.new_daily_rate,
             limit_reason=limit_text, rate_reason=rate_text,
             audit={"model_version": f"{version.card} v{version.version}",

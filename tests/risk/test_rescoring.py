@@ -231,6 +231,24 @@ def test_lines_changed_since_the_review_read_them_are_left_alone(bank):
     assert applied == [] and not LimitChange.objects.exists()
     assert CreditLine.objects.get(pk=line.pk).credit_limit == Decimal("20000.00")
 
+    # The rescoring reads its lines without locking them: a draw after it read the line (the
+    # lowered limit was decided from what was drawn before) leaves the line alone as well.
+    _draw(line)
+    drawn_before = services.LineTermsChange(
+        line_id=line.pk, limit_was=Decimal("20000.00"), rate_was=line.daily_rate,
+        new_limit=Decimal("1000.00"), drawn_was=Decimal("0.00"), limit_reason="test")
+    as_read = services.LineTermsChange(
+        line_id=line.pk, limit_was=Decimal("20000.00"), rate_was=line.daily_rate,
+        new_limit=Decimal("6000.00"), drawn_was=Decimal("6000.00"), limit_reason="test")
+    with transaction.atomic():
+        applied = services.lines_terms_change([drawn_before], day=OPENED,
+                                              actor=actor_system("test"))
+    assert applied == [] and not LimitChange.objects.exists()
+    with transaction.atomic():
+        applied = services.lines_terms_change([as_read], day=OPENED, actor=actor_system("test"))
+    assert applied == [as_read]
+    assert CreditLine.objects.get(pk=line.pk).credit_limit == Decimal("6000.00")
+
 
 @db
 def test_the_challenger_and_the_champion_are_compared_on_the_same_matured_lines(bank):
