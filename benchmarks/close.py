@@ -50,7 +50,7 @@ OVERDUE_TARGET_S = 30.0
 CLOSE_TARGET_S = 120.0
 FLOOR_RATIO_TARGET = 2.0
 DOUBLING_TARGET = 2.2
-POLL_S = 0.02
+POLL_S = 0.05
 # The nightly rescoring as the closes before the book's day left it: the B-card champion has
 # scored and reviewed every line on these nights already. Its first night moves most lines (a
 # book whose limits and rates no review has set), and each change moves the next night's
@@ -353,7 +353,8 @@ def report(accounts, floor, closes, half, half_accounts, timings):
               if step in floor and floor[step][1] > 0}
     over = {step: ratio for step, ratio in ratios.items() if ratio > FLOOR_RATIO_TARGET}
     worst = max(ratios.items(), key=lambda item: item[1]) if ratios else ("-", 0)
-    missing = [s for s in best["steps"] if s not in floor]
+    # A step with nothing to do tonight (no rows, no chunks) has no work to compare.
+    missing = [s for s, r in best["steps"].items() if s not in floor and r["rows"]]
     detail = (f"worst {worst[0]} {worst[1]:.1f}x; " + (
         f"{len(over)} of {len(ratios)} over {FLOOR_RATIO_TARGET:.0f}x: "
         + ", ".join(f"{s} {best['steps'][s]['seconds']:.2f} s vs {floor[s][1]:.2f} s"

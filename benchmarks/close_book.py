@@ -36,6 +36,10 @@ from benchmarks.close_book_pay_later import (  # noqa: F401 (found by FLOORS bel
     floor_cut_statements,
     floor_set_statements_past_due,
 )
+from benchmarks.close_book_risk import (  # noqa: F401 (found by FLOORS below)
+    floor_rescore_lines,
+    floor_watch_models,
+)
 
 BOOK_DAY = date(2026, 6, 15)
 GRACE_DAYS = 3

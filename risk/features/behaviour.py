@@ -227,17 +227,26 @@ def _dates(values) -> np.ndarray:
                     dtype="datetime64[D]")
 
 
+def columns_query(user_ids: Sequence[int], as_of: date) -> tuple[str, dict]:
+    """The statement that reads these customers' raw columns as of `as_of`, and its
+    parameters (`columns_from_rows` makes the columns of what it returns)."""
+    ids_sql, ids_param = _chunk_ids(list(user_ids))
+    return _COLUMNS_SQL.format(ids=ids_sql), {
+        "ids": ids_param, "as_of": as_of, "six_months_ago": add_months_anchored(as_of, -6),
+        "lookback": add_months_anchored(as_of, -LOOKBACK_MONTHS)}
+
+
 def _columns_chunk(user_ids: np.ndarray, as_of: date) -> Columns:
-    ids = user_ids.tolist()
-    index = {u: i for i, u in enumerate(ids)}
-    n = len(ids)
-    ids_sql, ids_param = _chunk_ids(ids)
-    params = {"ids": ids_param, "as_of": as_of,
-              "six_months_ago": add_months_anchored(as_of, -6),
-              "lookback": add_months_anchored(as_of, -LOOKBACK_MONTHS)}
+    sql, params = columns_query(user_ids.tolist(), as_of)
     with connection.cursor() as cursor:
-        cursor.execute(_COLUMNS_SQL.format(ids=ids_sql), params)
-        found = cursor.fetchall()
+        cursor.execute(sql, params)
+        return columns_from_rows(user_ids, cursor.fetchall())
+
+
+def columns_from_rows(user_ids: np.ndarray, found: list[tuple]) -> Columns:
+    """The raw columns of `user_ids` from the rows `columns_query`'s statement returned."""
+    index = {u: i for i, u in enumerate(user_ids.tolist())}
+    n = len(index)
     # (customer, first opened, -, limit, undone, reductions, drawn, at rate, repaid, due, on
     # time) and (customer, due date, settled on, ...): the two kinds share the date columns.
     rows = [row[1:] for row in found if row[0] == "customer"]

@@ -27,12 +27,13 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.languages import by_language
-from accounts.models import CustomerProfile, NoticeKind
+from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_system
 from core.batch import field_in, rows_insert, rows_upsert
@@ -68,7 +69,8 @@ _PROBABILITY = Decimal("0.000001")
 
 
 class _Line(NamedTuple):
-    """A line as the review reads it (plain values: a chunk holds thousands)."""
+    """A line as the review reads it (plain values: a chunk holds thousands), with what the
+    policy needs beside it, read in the same query."""
 
     pk: int
     customer_id: int
@@ -77,6 +79,14 @@ class _Line(NamedTuple):
     outstanding_principal: Decimal
     daily_rate: Decimal
     officer_cap: Decimal | None
+    # The business date of the line's last raise, None if never raised.
+    last_raise_on: date | None
+    # Whether the line was reviewed with a change tonight already (a rerun's chunk).
+    reviewed_tonight: bool
+    # The monthly income the line's latest accepted decision used; for a line opened without
+    # one (before decisions recorded their income, or by the simulator), the income on the
+    # customer's profile; None when neither is known.
+    monthly_income: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -157,16 +167,17 @@ def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
              CreditLine.objects
              .filter(bounds, status__in=REVIEWED_STATUSES, product__kind=ProductKind.CASH_LOAN,
                      opened_on__lte=day)
+             .annotate(**_review_inputs(day))
              .order_by("pk").values_list(*_Line._fields)]
     if not lines:
         return 0
     customers = sorted({line.customer_id for line in lines})
     row_of = {customer: row for row, customer in enumerate(customers)}
     X = behaviour_matrix(behaviour_columns(customers, day), day)
-    scored = [_scores(champion, X)]
+    scored = [model_scores(champion, X)]
     challenger = behaviour_challenger()
     if challenger is not None:
-        scored.append(_scores(challenger, X))
+        scored.append(model_scores(challenger, X))
     roles = [ScoreRole.CHAMPION, ScoreRole.CHALLENGER][:len(scored)]
     _latest_scores_save(lines, row_of, dict(zip(roles, scored, strict=True)), day)
     if (day + timedelta(days=1)).month != day.month:
@@ -175,7 +186,25 @@ def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
     return len(lines)
 
 
-def _scores(model: scoring.LoadedModel, X: np.ndarray) -> Scores:
+def _review_inputs(day: date) -> dict:
+    """The annotations that read `_Line`'s last three fields with the lines, one index probe
+    each per line, in the lines' one query."""
+    decided = (CreditDecision.objects.filter(line_id=OuterRef("pk"), accepted_at__isnull=False,
+                                             income_used__isnull=False)
+               .order_by("-accepted_at").values("income_used")[:1])
+    return {
+        "last_raise_on": Subquery(
+            LimitChange.objects.filter(line_id=OuterRef("pk"), new_limit__gt=F("old_limit"))
+            .order_by("-business_date").values("business_date")[:1]),
+        "reviewed_tonight": Exists(LineReview.objects.filter(line_id=OuterRef("pk"),
+                                                             business_date=day)),
+        "monthly_income": Coalesce(Subquery(decided), F("customer__profile__monthly_income")),
+    }
+
+
+def model_scores(model: scoring.LoadedModel, X: np.ndarray) -> Scores:
+    """The model's scores of the rows of `X`: calibrated probabilities to six places, and
+    grades by the version's cut-offs."""
     probabilities = model.probabilities(X)
     cutoffs = model.version.grade_cutoffs
     if len(cutoffs) != len(scoring.GRADES) - 1:
@@ -219,26 +248,19 @@ def _month_end_scores_save(lines, row_of, scored: dict, day: date) -> None:
 def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> None:
     """Act on the champion's scores: the policy's changes, each with its LineReview and a
     notice. A line already reviewed with a change tonight is not reviewed again."""
-    line_ids = [line.pk for line in lines]
-    incomes = _incomes_at_application(lines)
-    last_raises = dict(
-        LimitChange.objects.filter(field_in("line_id", line_ids), new_limit__gt=F("old_limit"))
-        .values("line_id").annotate(last=Max("business_date")).values_list("line_id", "last"))
-    already = set(LineReview.objects.filter(field_in("line_id", line_ids), business_date=day)
-                  .values_list("line_id", flat=True))
     terms = {product.pk: ProductTerms.of(product) for product in
              CreditProduct.objects.filter(pk__in={line.product_id for line in lines})}
     decided = []
     for line in lines:
-        if line.pk in already or line.pk not in incomes:
+        if line.reviewed_tonight or line.monthly_income is None:
             continue  # reviewed tonight already; or no income known at all (no profile)
         row = row_of[line.customer_id]
         review = line_review(LineReviewInput(
             current_limit=line.credit_limit, outstanding_principal=line.outstanding_principal,
             current_daily_rate=line.daily_rate, grade=scores.grades[row],
-            probability=scores.probabilities[row], monthly_income=incomes[line.pk],
+            probability=scores.probabilities[row], monthly_income=line.monthly_income,
             product=terms[line.product_id], months_on_book=int(X[row, _MONTHS_ON_BOOK]),
-            worst_dpd_6m=int(X[row, _WORST_DPD_6M]), last_raise_on=last_raises.get(line.pk),
+            worst_dpd_6m=int(X[row, _WORST_DPD_6M]), last_raise_on=line.last_raise_on,
             officer_cap=line.officer_cap, business_date=day))
         if review.changed:
             decided.append((line, row, review))
@@ -283,24 +305,3 @@ def _lines_review(lines, row_of, X: np.ndarray, scores: Scores, day: date) -> No
                              "grade", "old_limit", "new_limit", "old_daily_rate",
                              "new_daily_rate", "reasons", "findings"], reviews)
     notices_create_many(notices)
-
-
-def _incomes_at_application(lines) -> dict[int, Decimal]:
-    """Line id -> the monthly income the line's latest accepted decision used; for a line opened
-    without one (before decisions recorded their income, or by the simulator), the income on
-    the customer's profile."""
-    latest = {}
-    for line_id, income, accepted_at in (
-            CreditDecision.objects.filter(field_in("line_id", [line.pk for line in lines]),
-                                          accepted_at__isnull=False, income_used__isnull=False)
-            .values_list("line_id", "income_used", "accepted_at")):
-        if line_id not in latest or accepted_at > latest[line_id][1]:
-            latest[line_id] = (income, accepted_at)
-    incomes = {line_id: income for line_id, (income, _) in latest.items()}
-    without = {line.customer_id for line in lines if line.pk not in incomes}
-    if without:
-        declared = dict(CustomerProfile.objects.filter(field_in("user_id", without))
-                        .values_list("user_id", "monthly_income"))
-        incomes.update({line.pk: declared[line.customer_id] for line in lines
-                        if line.pk not in incomes and line.customer_id in declared})
-    return incomes
