@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,8 +171,6 @@ def past_nights_rescore(book_url, book_name, first_id, last_id, processes, progr
     before the book's day, through the product's own `lines_rescore`, in chunks of the close's
     size spread over `processes` processes: the scores, reviews, limit and rate changes,
     notices and audit events a champion in service would have left."""
-    from datetime import timedelta
-
     from django.conf import settings
 
     from core.close import chunk_bounds
@@ -240,8 +239,8 @@ def redis_flush(redis_url):
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def close_through_workers(run_url, redis_url, concurrency, label):
-    """Start the close of BOOK_DAY with dispatch "workers", watch its records until it is done,
+def close_through_workers(run_url, redis_url, concurrency, label, day=BOOK_DAY):
+    """Start the close of `day` with dispatch "workers", watch its records until it is done,
     and return what was recorded and observed."""
     import psycopg
 
@@ -255,7 +254,7 @@ def close_through_workers(run_url, redis_url, concurrency, label):
         with psycopg.connect(close_book.server_url(run_url, database_name(run_url)),
                              autocommit=True) as watch:
             started = time.perf_counter()
-            run = close_run_start(BOOK_DAY, dispatch="workers")
+            run = close_run_start(day, dispatch="workers")
             django_release()
             while True:
                 now = time.perf_counter()
@@ -264,7 +263,7 @@ def close_through_workers(run_url, redis_url, concurrency, label):
                     [run.pk]).fetchone()
                 for step, step_status in watch.execute(
                         "SELECT step, status FROM lending_closestep WHERE business_date = %s",
-                        [BOOK_DAY]).fetchall():
+                        [day]).fetchall():
                     seen_start.setdefault(step, now)
                     if step_status == "done":
                         seen_done.setdefault(step, now)
@@ -281,7 +280,7 @@ def close_through_workers(run_url, redis_url, concurrency, label):
                      for step, rows, seconds, chunks, order in watch.execute(
                          "SELECT step, rows, seconds, chunks_total, \"order\" "
                          "FROM lending_closestep WHERE business_date = %s ORDER BY \"order\"",
-                         [BOOK_DAY]).fetchall()}
+                         [day]).fetchall()}
             recorded_run = watch.execute("SELECT seconds FROM operations_closerun WHERE id = %s",
                                          [run.pk]).fetchone()[0]
     finally:
@@ -296,6 +295,23 @@ def close_through_workers(run_url, redis_url, concurrency, label):
                                      else previous)
         previous = done
     return {"wall": wall, "run_seconds": recorded_run, "steps": steps, "workers": concurrency}
+
+
+def next_night_close(run_url, redis_url, concurrency):
+    """Close the day after BOOK_DAY on the copy the last close left (the run before is what a
+    real night would have left: nothing vacuumed in between); no line has its statement day
+    then, so this is the close of an ordinary night. Its steps and wall clock are printed."""
+    day = BOOK_DAY + timedelta(days=1)
+    say(f"The next night, {day}: its close through {concurrency} worker processes on the same "
+        f"copy")
+    result = close_through_workers(run_url, redis_url, concurrency, "next night", day=day)
+    busy = {step: r for step, r in result["steps"].items() if r["rows"]}
+    say(f"  closed in {result['wall']:.2f} s (run record {result['run_seconds']:.2f} s); load "
+        f"{load_text()}; " + ", ".join(f"{step} {r['rows']:,} rows {r['seconds']:.2f} s"
+                                       for step, r in busy.items()))
+    verdict = "met" if result["wall"] < CLOSE_TARGET_S else "not met"
+    say(f"Next night (no statement day): whole close under {CLOSE_TARGET_S / 60:.0f} minutes: "
+        f"{verdict} ({result['wall']:.2f} s, {concurrency} workers)")
 
 
 # The report -----------------------------------------------------------------------------------
@@ -466,6 +482,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the databases at the end")
     parser.add_argument("--reuse-book", action="store_true",
                         help="use the book a --keep run left (no build, no half-book close)")
+    parser.add_argument("--next-night", action="store_true",
+                        help="then close the next business date on the same copy, with the "
+                             "largest worker count: a night with no statement day")
     parser.add_argument("--no-floor", action="store_true",
                         help="close without timing the floor first (quicker; the floor's "
                              "target is then not measured)")
@@ -516,6 +535,8 @@ def main():
                 f"{result['run_seconds']:.2f} s); load {load_text()}")
 
         report(accounts, floor, closes, half, half_accounts, timings)
+        if args.next_night:
+            next_night_close(run_url, args.redis_url, max(worker_counts))
     finally:
         django_release()
         if not args.keep:

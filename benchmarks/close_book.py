@@ -968,17 +968,31 @@ def floor_write_off(conn, day, ref):
 
 
 def floor_snapshot_buckets(conn, day, ref):
-    return conn.execute("""
+    # The cash loans by bucket, then the pay-later lines by their open or written-off
+    # statement's bucket (debt_collection/snapshots.py).
+    bucket = """CASE WHEN {t}.status = 'written_off' THEN 'written_off'
+                     WHEN {t}.days_past_due = 0 THEN 'current'
+                     WHEN {t}.days_past_due <= 30 THEN 'M1' WHEN {t}.days_past_due <= 60 THEN 'M2'
+                     WHEN {t}.days_past_due <= 90 THEN 'M3' ELSE 'M4' END"""
+    loans = conn.execute(f"""
         INSERT INTO debt_collection_bucketsnapshot (business_date, product_id, bucket, loans,
                                                     outstanding_principal)
-        SELECT %(day)s, c.product_id,
-               CASE WHEN l.status = 'written_off' THEN 'written_off'
-                    WHEN l.days_past_due = 0 THEN 'current'
-                    WHEN l.days_past_due <= 30 THEN 'M1' WHEN l.days_past_due <= 60 THEN 'M2'
-                    WHEN l.days_past_due <= 90 THEN 'M3' ELSE 'M4' END,
-               count(*), sum(l.outstanding_principal)
+        SELECT %(day)s, c.product_id, {bucket.format(t="l")}, count(*),
+               sum(l.outstanding_principal)
         FROM lending_loan l JOIN lending_creditline c ON c.id = l.line_id
         WHERE l.status IN ('active', 'written_off')
+        GROUP BY 1, 2, 3
+        ON CONFLICT DO NOTHING
+    """, {"day": day}).rowcount
+    return loans + conn.execute(f"""
+        INSERT INTO debt_collection_bucketsnapshot (business_date, product_id, bucket, loans,
+                                                    outstanding_principal)
+        SELECT %(day)s, c.product_id, {bucket.format(t="s")}, count(*),
+               sum(CASE WHEN s.status = 'written_off'
+                        THEN s.purchases_due - s.purchases_paid + s.parts_due - s.parts_paid
+                        ELSE c.outstanding_principal END)
+        FROM lending_statement s JOIN lending_creditline c ON c.id = s.line_id
+        WHERE s.status IN ('open', 'written_off')
         GROUP BY 1, 2, 3
         ON CONFLICT DO NOTHING
     """, {"day": day}).rowcount
