@@ -223,3 +223,33 @@ def test_staff_without_the_permission_cannot_resume_a_close(client, bank):
     assert client.get("/admin/operations/closerun/").status_code == 200
     page = client.get("/admin/operations/closerun/").content.decode()
     assert "resume" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_is_planned_without_parallel_workers_and_for_a_book_in_memory(
+        bank, monkeypatch):
+    """Each chunk's transaction plans its statements for the close (no parallel workers, random
+    reads costed for a book in memory), and only its own: the settings end with it."""
+    _loans(1)
+    set_business_date(OVERDUE_DAY)
+    spec = close_registry.close_step_named("accrue_penalty")
+    seen = []
+
+    def settings_seen(day, first_id, last_id):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            workers = cursor.fetchone()[0]
+            cursor.execute("SHOW random_page_cost")
+            seen.append((workers, cursor.fetchone()[0]))
+        return spec.run(day, first_id, last_id)
+
+    monkeypatch.setitem(close_registry._registry, "accrue_penalty",
+                        dataclasses.replace(spec, run=settings_seen))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        default = cursor.fetchone()[0]
+    business_day_close()
+    assert seen == [("0", "1.1")]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == default != "0"
