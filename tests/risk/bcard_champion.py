@@ -9,6 +9,8 @@ import xgboost as xgb
 
 from risk.features.behaviour import BEHAVIOUR_FEATURE_NAMES, BEHAVIOUR_FEATURES_HASH
 from risk.models import ModelVersion
+from risk.scoring import champion_cache_clear
+from risk.services import rescoring
 from risk.services.registry import (
     model_version_challenger_set,
     model_version_promote,
@@ -45,7 +47,13 @@ def behaviour_booster() -> xgb.Booster:
 
 def bcard_install(*, role="champion", calibration=None) -> ModelVersion:
     """Register the tiny booster as the B-card's champion (or challenger, or a candidate).
-    `calibration` maps the margin to the probability (default: the booster's own)."""
+    `calibration` maps the margin to the probability (default: the booster's own).
+
+    The process's caches of loaded models are emptied first: they are keyed by primary key,
+    which SQLite hands out again after a test's rollback, so a model of an earlier test would
+    otherwise score for this one."""
+    champion_cache_clear()
+    rescoring._challengers.clear()
     version = model_version_register(
         card="behaviour", booster=behaviour_booster(), feature_names=BEHAVIOUR_FEATURE_NAMES,
         feature_hash=BEHAVIOUR_FEATURES_HASH, training_summary={"source": "tests"},
