@@ -10,11 +10,10 @@ left out, so the floor is if anything low."""
 
 import numpy as np
 
-CASH_CUSTOMERS_SQL = """
-    SELECT DISTINCT l.customer_id FROM lending_creditline l
+OPEN_CASH_LINES_SQL = """
+    SELECT l.id, l.customer_id FROM lending_creditline l
     JOIN lending_creditproduct p ON p.id = l.product_id
     WHERE p.kind = 'cash_loan' AND l.status IN ('active', 'frozen') AND l.opened_on <= %s
-    ORDER BY 1
 """
 
 
@@ -25,8 +24,8 @@ def floor_rescore_lines(conn, day, ref):
     champion = behaviour_champion()
     if champion is None:
         return 0
-    customers = np.array([c for (c,) in conn.execute(CASH_CUSTOMERS_SQL, [day]).fetchall()],
-                         dtype=np.int64)
+    lines = conn.execute(OPEN_CASH_LINES_SQL, [day]).fetchall()
+    customers = np.array(sorted({customer for _line, customer in lines}), dtype=np.int64)
     parts = []
     for start in range(0, len(customers), CHUNK):
         ids = customers[start:start + CHUNK]
@@ -41,11 +40,6 @@ def floor_rescore_lines(conn, day, ref):
     row_of = {int(c): i for i, c in enumerate(customers)}
     conn.execute("CREATE TEMP TABLE floor_scores (line_id bigint, probability numeric, "
                  "grade varchar(1)) ON COMMIT DROP")
-    lines = conn.execute("""
-        SELECT l.id, l.customer_id FROM lending_creditline l
-        JOIN lending_creditproduct p ON p.id = l.product_id
-        WHERE p.kind = 'cash_loan' AND l.status IN ('active', 'frozen') AND l.opened_on <= %s
-    """, [day]).fetchall()
     with conn.cursor().copy("COPY floor_scores FROM STDIN") as copy:
         for line_id, customer_id in lines:
             row = row_of[customer_id]
