@@ -174,7 +174,7 @@ def past_nights_rescore(book_url, book_name, first_id, last_id, processes, progr
     from django.conf import settings
 
     from core.close import chunk_bounds
-    from risk.services.rescoring import customers_to_rescore
+    from risk.services.rescoring_selection import customers_to_rescore
 
     django_use(book_name)
     for back in range(RESCORED_NIGHTS, 0, -1):

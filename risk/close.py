@@ -5,7 +5,8 @@ due and freezes are in its features), then the models' score distributions are r
 from core.close import close_step
 
 from .services.model_watch import score_distributions_record
-from .services.rescoring import customers_to_rescore, lines_rescore
+from .services.rescoring import lines_rescore
+from .services.rescoring_selection import customers_to_rescore
 
 
 @close_step(name="rescore_lines", order=700, ids=customers_to_rescore)

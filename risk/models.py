@@ -350,3 +350,48 @@ class LineReview(models.Model):
 
     def __str__(self):
         return f"line {self.line_id} {self.business_date}"
+
+
+class RescoringNight(models.Model):
+    """How one night's rescoring was planned (`risk.services.rescoring_selection`): every open
+    cash line, or only the customers whose score or review can have moved since the night
+    before (listed in `RescoringNightCustomer` until the night after), and what the next night
+    compares against: the models that scored and the fingerprint of the rules and terms."""
+
+    business_date = models.DateField(unique=True)
+    every_line = models.BooleanField()
+    # Why every line was scored (a month end, no night before, a new model ...); empty when not.
+    reason = models.CharField(max_length=80, blank=True)
+    customers = models.PositiveIntegerField()
+    champion = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    challenger = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    # sha256 of the cash products' terms and of the code of the features, the policy and this
+    # selection: when any of them changes, the next night scores every line.
+    fingerprint = models.CharField(max_length=64)
+    # When the night was planned: lines, profiles and decisions changed after this (less a
+    # margin) are picked up by the next night.
+    planned_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-business_date"]
+
+    def __str__(self):
+        return f"rescoring {self.business_date}: {self.customers} customers"
+
+
+class RescoringNightCustomer(models.Model):
+    """A customer a night's rescoring scores (when it does not score every line). Kept until
+    the night after, then deleted: the list is only the chunks' to read."""
+
+    night = models.ForeignKey(RescoringNight, on_delete=models.CASCADE, related_name="+")
+    # A plain id, not a foreign key: a night lists hundreds of thousands, written in one
+    # statement, and a key check per row would cost more than the list is worth.
+    customer_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["night", "customer_id"],
+                                               name="one_rescoring_per_customer_and_night")]
+
+    def __str__(self):
+        return f"customer {self.customer_id} on {self.night_id}"

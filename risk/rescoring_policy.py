@@ -316,7 +316,7 @@ def _price(inputs: LineReviewInput, findings: list[str]
     if inputs.grade == Grade.E:
         findings.append(PRICE_HELD_DECLINED_GRADE)
         return None, None, None
-    priced = _grade_price(inputs.grade, inputs.product, inputs.business_date)
+    priced = grade_price(inputs.grade, inputs.product, inputs.business_date)
     if priced is None:
         findings.append(PRICE_HELD_APR_CAP_UNREACHABLE)
         return None, None, None
@@ -341,7 +341,7 @@ def _price(inputs: LineReviewInput, findings: list[str]
 
 
 @lru_cache(maxsize=1024)
-def _grade_price(grade: str, product: ProductTerms,
+def grade_price(grade: str, product: ProductTerms,
                  business_date: date) -> tuple[Decimal, Decimal] | None:
     """The grade's daily rate within the APR cap and its reference APR, None when even the
     band's minimum breaks the cap. The same for every line of a grade and product on a night,

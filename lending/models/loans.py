@@ -161,6 +161,10 @@ class Instalment(models.Model):
             # come from the index alone, without a visit to the table per loan.
             models.Index(fields=["loan", "due_date", "status", "paid_on", "superseded_by"],
                          name="instalment_history_by_loan"),
+            # The rescoring's plan finds the instalments paid late whose date leaves a
+            # look-back window tonight (risk.services.rescoring_selection).
+            models.Index(fields=["paid_on"], name="instalment_paid_late",
+                         condition=Q(paid_on__gt=F("due_date"))),
         ]
         constraints = [
             models.UniqueConstraint(fields=["loan", "seq"], name="one_instalment_per_seq"),

@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..monitoring import DECILES, population_stability_index, psi_status
 from ..training import metrics
-from .rescoring import REVIEWED_STATUSES
+from .rescoring_selection import REVIEWED_STATUSES
 
 ROLE_OF_STATUS = {ModelStatus.CHAMPION: ScoreRole.CHAMPION,
                   ModelStatus.CHALLENGER: ScoreRole.CHALLENGER}

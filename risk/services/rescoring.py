@@ -37,7 +37,7 @@ from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_system
 from core.batch import field_in, rows_insert, rows_upsert
-from lending.models import CreditLine, CreditLineStatus, CreditProduct, LimitChange, ProductKind
+from lending.models import CreditLine, CreditProduct, LimitChange, ProductKind
 from lending.services import LineTermsChange, lines_terms_change
 
 from .. import scoring
@@ -56,12 +56,13 @@ from ..models import (
     LineScoreMonthEnd,
     ModelStatus,
     ModelVersion,
+    RescoringNightCustomer,
     ScoreRole,
 )
 from ..rescoring_policy import LineReviewInput, ProductTerms, line_review
+from .rescoring_selection import REVIEWED_STATUSES, chosen_customers
 
 ACTOR = actor_system("rescore_lines")
-REVIEWED_STATUSES = (CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN)
 NOTICE_SUBJECT = gettext_noop("Your credit line has changed")
 _MONTHS_ON_BOOK = BEHAVIOUR_FEATURE_NAMES.index("months_on_book")
 _WORST_DPD_6M = BEHAVIOUR_FEATURE_NAMES.index("worst_dpd_6m")
@@ -136,18 +137,6 @@ def _features_check(version: ModelVersion) -> None:
                         "retrain it before it scores.")
 
 
-def customers_to_rescore(day: date) -> list[int]:
-    """The close step's ids: the customers with an open cash-loan line, ascending; none while
-    there is no B-card champion (then there is nothing to score with)."""
-    if not ModelVersion.objects.filter(card=Card.BEHAVIOUR,
-                                       status=ModelStatus.CHAMPION).exists():
-        return []
-    return list(CreditLine.objects.filter(status__in=REVIEWED_STATUSES,
-                                          product__kind=ProductKind.CASH_LOAN,
-                                          opened_on__lte=day)
-                .values_list("customer_id", flat=True).distinct().order_by("customer_id"))
-
-
 def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
     """Score, record and review the open cash-loan lines of the customers from `first_id` to
     `last_id` (see the module's doc); returns how many lines were scored. Joins the caller's
@@ -160,6 +149,15 @@ def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
         bounds &= Q(customer_id__gte=first_id)
     if last_id is not None:
         bounds &= Q(customer_id__lte=last_id)
+    night = chosen_customers(day)
+    if night is not None:
+        # Tonight scores only the customers that can have moved (rescoring_selection).
+        chosen = RescoringNightCustomer.objects.filter(night=night)
+        if first_id is not None:
+            chosen = chosen.filter(customer_id__gte=first_id)
+        if last_id is not None:
+            chosen = chosen.filter(customer_id__lte=last_id)
+        bounds &= Q(customer_id__in=chosen.values("customer_id"))
     # Read without a lock: lending locks only the lines a review changes, and leaves alone
     # those whose limit, rate or drawn balance moved since this read (a draw or repayment
     # meanwhile). A row lock is a write to the row: locking every line read would write a
