@@ -166,6 +166,20 @@ def _rescore_chunk(day, first_id, last_id):
         return lines_rescore(day=day, first_id=first_id, last_id=last_id)
 
 
+def night_before_planned_now(day):
+    """As if the night before `day` had been planned now, a margin ago: a real night comes a day
+    after the one before, while these come minutes apart, so the stamps the book's build and the
+    nights before it left on every line would be new to `day`'s rescoring (which chooses the
+    customers changed since the night before was planned: risk.services.rescoring_selection)."""
+    from django.utils import timezone
+
+    from risk.models import RescoringNight
+    from risk.services.rescoring_selection import STAMP_MARGIN
+
+    RescoringNight.objects.filter(business_date=day - timedelta(days=1)).update(
+        planned_at=timezone.now() + STAMP_MARGIN)
+
+
 def past_nights_rescore(book_url, book_name, first_id, last_id, processes, progress=print):
     """Rescore the customers from `first_id` to `last_id` on each of the RESCORED_NIGHTS nights
     before the book's day, through the product's own `lines_rescore`, in chunks of the close's
@@ -186,6 +200,7 @@ def past_nights_rescore(book_url, book_name, first_id, last_id, processes, progr
                 processes, initializer=_rescore_process_start, initargs=(book_name,)) as pool:
             lines = sum(pool.starmap(_rescore_chunk, [(day, a, b) for a, b in bounds]))
         progress(f"  rescored {day}: {lines:,} lines in {time.perf_counter() - started:.1f} s")
+    night_before_planned_now(BOOK_DAY)
     django_release()
     # As after the book's load: autovacuum is off on this server.
     import psycopg
@@ -304,6 +319,7 @@ def next_night_close(run_url, redis_url, concurrency):
     day = BOOK_DAY + timedelta(days=1)
     say(f"The next night, {day}: its close through {concurrency} worker processes on the same "
         f"copy")
+    night_before_planned_now(day)
     result = close_through_workers(run_url, redis_url, concurrency, "next night", day=day)
     busy = {step: r for step, r in result["steps"].items() if r["rows"]}
     say(f"  closed in {result['wall']:.2f} s (run record {result['run_seconds']:.2f} s); load "

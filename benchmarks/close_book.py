@@ -774,17 +774,29 @@ def floor_freeze_or_cure_lines(conn, day, ref):
     next_day = day + timedelta(days=1)
     conn.execute("""
         CREATE TEMP TABLE floor_delinquent ON COMMIT DROP AS
-        SELECT c.customer_id, min(l.id) AS loan_id
-        FROM lending_loan l JOIN lending_creditline c ON c.id = l.line_id
-        WHERE (l.overdue_since IS NOT NULL AND l.status = 'active') OR l.status = 'written_off'
-        GROUP BY c.customer_id
+        SELECT customer_id, min(loan_id) AS loan_id FROM (
+            SELECT c.customer_id, l.id AS loan_id
+            FROM lending_loan l JOIN lending_creditline c ON c.id = l.line_id
+            WHERE (l.overdue_since IS NOT NULL AND l.status = 'active')
+               OR l.status = 'written_off'
+            UNION ALL
+            -- A pay-later statement past due, or a pay-later line written off, as the rule.
+            SELECT c.customer_id, NULL FROM lending_statement s
+            JOIN lending_creditline c ON c.id = s.line_id
+            WHERE s.overdue_since IS NOT NULL AND s.status = 'open'
+            UNION ALL
+            SELECT c.customer_id, NULL FROM lending_linewriteoff w
+            JOIN lending_creditline c ON c.id = w.line_id
+        ) d GROUP BY customer_id
     """)
     conn.execute("""
         CREATE TEMP TABLE floor_changed ON COMMIT DROP AS
         WITH frozen AS (
             UPDATE lending_creditline c
             SET status = 'frozen', frozen_by = 'overdue',
-                freeze_reason = 'Payment overdue on loan ' || d.loan_id, updated_at = now()
+                freeze_reason = COALESCE('Payment overdue on loan ' || d.loan_id,
+                                         'Payment overdue on the pay-later statement'),
+                updated_at = now()
             FROM floor_delinquent d
             WHERE c.customer_id = d.customer_id AND c.status = 'active'
             RETURNING c.id, c.customer_id, c.freeze_reason, true AS frozen

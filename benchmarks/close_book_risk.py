@@ -2,11 +2,16 @@
 others): the nightly B-card rescoring and the watch over its score distribution.
 
 The rescoring's floor is the work no rescoring can skip, without the close's chunks: the
-B-card's features read by their own statement (`risk.features.behaviour`, 50,000 customers a
+night's customers chosen by the product's own statement (`risk.services.rescoring_selection`:
+those whose score or review can have moved since the night before, or every customer with an
+open cash line when the night before was not planned or the night ends a month), their B-card's
+features read by their own statement (`risk.features.behaviour`, 50,000 customers a
 statement, as the training reads them), the champion's booster on every row at once on both
 cores, and the scores that moved written by one `INSERT ... ON CONFLICT` from a `COPY`. The
 policy's changes to limits and rates (a few per cent of the lines on an ordinary night) are
 left out, so the floor is if anything low."""
+
+from datetime import timedelta
 
 import numpy as np
 
@@ -25,6 +30,9 @@ def floor_rescore_lines(conn, day, ref):
     if champion is None:
         return 0
     lines = conn.execute(OPEN_CASH_LINES_SQL, [day]).fetchall()
+    chosen = _chosen_customers(conn, day)
+    if chosen is not None:
+        lines = [(line, customer) for line, customer in lines if customer in chosen]
     customers = np.array(sorted({customer for _line, customer in lines}), dtype=np.int64)
     parts = []
     for start in range(0, len(customers), CHUNK):
@@ -57,6 +65,18 @@ def floor_rescore_lines(conn, day, ref):
                                 EXCLUDED.grade)
     """, {"version": champion.version.pk, "day": day})
     return len(lines)
+
+
+def _chosen_customers(conn, day) -> set[int] | None:
+    """The customers tonight's rescoring chooses, None when it scores every open line."""
+    from risk.services.rescoring_selection import STAMP_MARGIN, moved_customers_query
+
+    before = conn.execute("SELECT planned_at FROM risk_rescoringnight WHERE business_date = %s",
+                          [day - timedelta(days=1)]).fetchone()
+    if before is None or (day + timedelta(days=1)).month != day.month:
+        return None
+    sql, params = moved_customers_query(day, before[0] - STAMP_MARGIN)
+    return {customer for (customer,) in conn.execute(sql, params)}
 
 
 def floor_watch_models(conn, day, ref):

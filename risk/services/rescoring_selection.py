@@ -180,12 +180,13 @@ def _customers_with_open_lines(day: date) -> list[int]:
 
 
 def _months_on_book_sql(as_of: str) -> str:
-    """The feature `months_on_book` in SQL for the customer's first line (`first`) as of the
-    date parameter `as_of`: whole months, less one while the day of the month is not reached."""
+    """The feature `months_on_book` in SQL for the customer's first line as of the date
+    parameter `as_of`: whole months, less one while the day of the month is not reached."""
+    first = "MIN(opened_on)"
     return (f"GREATEST((EXTRACT(YEAR FROM %({as_of})s::date) * 12 "
-            f"+ EXTRACT(MONTH FROM %({as_of})s::date)) - (EXTRACT(YEAR FROM first) * 12 "
-            f"+ EXTRACT(MONTH FROM first)) - CASE WHEN EXTRACT(DAY FROM %({as_of})s::date) "
-            f"< EXTRACT(DAY FROM first) THEN 1 ELSE 0 END, 0)")
+            f"+ EXTRACT(MONTH FROM %({as_of})s::date)) - (EXTRACT(YEAR FROM {first}) * 12 "
+            f"+ EXTRACT(MONTH FROM {first})) - CASE WHEN EXTRACT(DAY FROM %({as_of})s::date) "
+            f"< EXTRACT(DAY FROM {first}) THEN 1 ELSE 0 END, 0)")
 
 
 def _window_sql(column: str) -> str:
@@ -194,46 +195,47 @@ def _window_sql(column: str) -> str:
                        for m in WINDOWS_MONTHS)
 
 
-_LINE, _LOAN = CreditLine._meta.db_table, Loan._meta.db_table
-_OF_LOAN = f"JOIN {_LOAN} n ON n.id = x.loan_id JOIN {_LINE} l ON l.id = n.line_id"
+_LINE, _INSTALMENT = CreditLine._meta.db_table, Instalment._meta.db_table
 _STATUSES = ", ".join(f"'{s}'" for s in InstalmentStatus.values)
 
 # One statement: each branch reads one kind of event through an index on its date or status
-# (or a table small enough to read whole), so the night's cost follows its events.
+# (or reads a table once), so the night's cost follows its events; the loans' events are
+# gathered first and their customers found once.
 _MOVED_SQL = f"""
-INSERT INTO {RescoringNightCustomer._meta.db_table} (night_id, customer_id)
-SELECT %(night)s, moved.customer_id FROM (
+SELECT moved.customer_id FROM (
+    SELECT l.customer_id FROM (
+        SELECT id AS loan_id FROM {Loan._meta.db_table} WHERE disbursed_on >= %(yesterday)s
+        UNION
+        SELECT loan_id FROM {Repayment._meta.db_table} WHERE paid_on >= %(yesterday)s
+        UNION
+        SELECT loan_id FROM {LoanExtension._meta.db_table}
+        WHERE business_date >= %(yesterday)s OR {_window_sql("business_date")}
+        UNION
+        SELECT loan_id FROM {_INSTALMENT}
+        WHERE status IN ({_STATUSES}) AND due_date = %(day)s
+        UNION
+        SELECT loan_id FROM {_INSTALMENT}
+        WHERE status = '{InstalmentStatus.PENDING}' AND due_date < %(day)s
+        UNION
+        SELECT loan_id FROM {_INSTALMENT} WHERE status = '{InstalmentStatus.OVERDUE}'
+        UNION
+        SELECT loan_id FROM {_INSTALMENT}
+        WHERE paid_on > due_date AND ({_window_sql("paid_on")})
+    ) loans
+    JOIN {Loan._meta.db_table} n ON n.id = loans.loan_id JOIN {_LINE} l ON l.id = n.line_id
+    UNION
     SELECT customer_id FROM {_LINE}
     WHERE opened_on >= %(yesterday)s OR updated_at >= %(since)s
     UNION
-    SELECT customer_id FROM (SELECT customer_id, MIN(opened_on) AS first FROM {_LINE}
-                             GROUP BY customer_id) f
-    WHERE {_months_on_book_sql("day")} <> {_months_on_book_sql("yesterday")}
+    SELECT customer_id FROM {_LINE}
+    WHERE customer_id IN (SELECT customer_id FROM {_LINE}
+                          WHERE EXTRACT(DAY FROM opened_on) = ANY(%(turning_days)s))
+    GROUP BY customer_id
+    HAVING {_months_on_book_sql("day")} <> {_months_on_book_sql("yesterday")}
     UNION
     SELECT l.customer_id FROM {LimitChange._meta.db_table} x JOIN {_LINE} l ON l.id = x.line_id
     WHERE x.business_date >= %(yesterday)s OR x.business_date = %(raise_day)s
        OR (x.business_date > %(from_reductions)s AND x.business_date <= %(to_reductions)s)
-    UNION
-    SELECT l.customer_id FROM {_LOAN} x JOIN {_LINE} l ON l.id = x.line_id
-    WHERE x.disbursed_on >= %(yesterday)s
-    UNION
-    SELECT l.customer_id FROM {Repayment._meta.db_table} x {_OF_LOAN}
-    WHERE x.paid_on >= %(yesterday)s
-    UNION
-    SELECT l.customer_id FROM {LoanExtension._meta.db_table} x {_OF_LOAN}
-    WHERE x.business_date >= %(yesterday)s OR {_window_sql("x.business_date")}
-    UNION
-    SELECT l.customer_id FROM {Instalment._meta.db_table} x {_OF_LOAN}
-    WHERE x.status IN ({_STATUSES}) AND x.due_date = %(day)s
-    UNION
-    SELECT l.customer_id FROM {Instalment._meta.db_table} x {_OF_LOAN}
-    WHERE x.status = '{InstalmentStatus.PENDING}' AND x.due_date < %(day)s
-    UNION
-    SELECT l.customer_id FROM {Instalment._meta.db_table} x {_OF_LOAN}
-    WHERE x.status = '{InstalmentStatus.OVERDUE}'
-    UNION
-    SELECT l.customer_id FROM {Instalment._meta.db_table} x {_OF_LOAN}
-    WHERE x.paid_on > x.due_date AND ({_window_sql("x.paid_on")})
     UNION
     SELECT customer_id FROM {CreditDecision._meta.db_table} WHERE accepted_at >= %(since)s
     UNION
@@ -247,14 +249,34 @@ WHERE EXISTS (
 """
 
 
-def _moved_customers_record(night: RescoringNight, day: date, since) -> None:
+def turning_days(day: date) -> list[int]:
+    """The days of the month a first line can have opened on for its customer's whole months
+    on book to turn over on `day`: the day itself; on the 1st, also the days the month before
+    did not have (a line opened on the 31st turns over on the 1st after a 30-day month)."""
+    if day.day != 1:
+        return [day.day]
+    return [1, *range((day - timedelta(days=1)).day + 1, 32)]
+
+
+def moved_customers_query(day: date, since) -> tuple[str, dict]:
+    """The statement that reads the customers with an open cash line whose score or review can
+    have moved since the night before (`since`: when it was planned, less the margin), and its
+    parameters."""
     yesterday = day - timedelta(days=1)
-    params = {"night": night.pk, "day": day, "yesterday": yesterday, "since": since,
+    params = {"day": day, "yesterday": yesterday, "since": since,
+              "turning_days": turning_days(day),
               "raise_day": day - timedelta(days=rescoring_policy.RAISE_INTERVAL_DAYS),
               "from_reductions": add_months_anchored(yesterday, -REDUCTIONS_MONTHS),
               "to_reductions": add_months_anchored(day, -REDUCTIONS_MONTHS)}
     for months in WINDOWS_MONTHS:
         params[f"from_{months}"] = add_months_anchored(yesterday, -months)
         params[f"to_{months}"] = add_months_anchored(day, -months)
+    return _MOVED_SQL, params
+
+
+def _moved_customers_record(night: RescoringNight, day: date, since) -> None:
+    sql, params = moved_customers_query(day, since)
     with connection.cursor() as cursor:
-        cursor.execute(_MOVED_SQL, params)
+        cursor.execute(f"INSERT INTO {RescoringNightCustomer._meta.db_table} "
+                       f"(night_id, customer_id) SELECT %(night)s, customer_id FROM ({sql}) s",
+                       {**params, "night": night.pk})

@@ -11,6 +11,7 @@ own, and the nights that score every line."""
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +36,7 @@ from risk.services.rescoring_selection import (
     REVIEWED_STATUSES,
     STAMP_MARGIN,
     customers_to_rescore,
+    turning_days,
 )
 from tests.factories import CreditLineFactory, ProfileFactory, set_business_date
 from tests.risk.bcard_champion import bcard_install
@@ -317,3 +319,21 @@ def test_a_chunk_of_a_night_rescores_only_its_chosen_customers(bank):
         assert rescoring.lines_rescore(day=NIGHT, first_id=quiet.customer_id,
                                        last_id=late.customer_id) == 1
     assert list(LineScore.objects.values_list("line_id", flat=True)) == [late.pk]
+
+
+def test_months_on_book_turn_over_only_on_the_turning_days():
+    """Every first-opening day of two years against every night of a year: whenever the
+    feature's whole months on book differ from the night before, the opening's day of the
+    month is one of the night's turning days (the selection reads only those lines)."""
+    from risk.features.behaviour import _months_on_book
+
+    opened = np.arange(np.datetime64("2024-01-01"), np.datetime64("2026-01-01"))
+    columns = {"first_opened_on": opened}
+    for night in (date(2026, 1, 1) + timedelta(days=k) for k in range(366)):
+        moved = (_months_on_book(columns, night)
+                 != _months_on_book(columns, night - timedelta(days=1)))
+        days = {int(str(d)[-2:]) for d in opened[moved]}
+        assert days and days <= set(turning_days(night)), night
+    assert turning_days(date(2026, 5, 20)) == [20]
+    assert turning_days(date(2026, 5, 1)) == [1, 31]
+    assert turning_days(date(2026, 3, 1)) == [1, 29, 30, 31]
