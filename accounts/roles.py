@@ -41,12 +41,13 @@ _COLLECTIONS_VIEW = ["view_collectioncase", "view_collectioncontact", "view_prom
 _BLOCK_LIST = ["view_blocklistentry", "add_blocklistentry", "delete_blocklistentry"]
 # Officers verify a customer's declared income (risk.services income_verify) from a decision
 # and read why the nightly rescoring changed a line (its reviews); managers also read the
-# models, their promotions, the simulator's truth and the nightly score distributions, and
-# promote a model to champion or mark a challenger.
+# models, their promotions, the simulator's truth, the nightly score distributions and how each
+# night's rescoring was planned, and promote a model to champion or mark a challenger.
 _RISK_OFFICER = ["view_creditdecision", *_BLOCK_LIST, "view_incomeverification",
                  "add_incomeverification", "view_linereview"]
 _RISK_MANAGER = [*_RISK_OFFICER, "view_modelversion", "view_modelpromotion",
-                 "view_simulatedcustomer", "promote_modelversion", "view_scoredistribution"]
+                 "view_simulatedcustomer", "promote_modelversion", "view_scoredistribution",
+                 "view_rescoringnight"]
 
 _OFFICER = (
     [("lending", p) for p in _LENDING_VIEW + _OFFICER_ACTIONS]
@@ -81,7 +82,8 @@ _AUDITOR = (
                              "view_incomeverification", "view_blocklistentry",
                              "view_simulatedcustomer", "view_linescore",
                              "view_linescoremonthend", "view_scoredistribution",
-                             "view_linereview"]]
+                             "view_linereview", "view_rescoringnight",
+                             "view_rescoringnightcustomer"]]
     + [("debt_collection", p) for p in [*_COLLECTIONS_VIEW]]
     + [("operations", p) for p in ["view_closerun", "view_closestep", "view_closechunk",
                                    "view_vintagesnapshot"]]

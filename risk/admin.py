@@ -30,6 +30,7 @@ from .models import (
     ModelPromotion,
     ModelStatus,
     ModelVersion,
+    RescoringNight,
     ScoreDistribution,
     SimulatedCustomer,
 )
@@ -489,3 +490,19 @@ class ScoreDistributionAdmin(ViewOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("model_version__booster")
+
+
+@admin.register(RescoringNight)
+class RescoringNightAdmin(ViewOnlyAdmin):
+    """How each night's B-card rescoring was planned: every open line (and why), or only the
+    customers whose score or review could have moved since the night before, and how many."""
+
+    list_display = ("business_date", "every_line", "reason", "customers", "champion",
+                    "challenger", "planned_at")
+    list_filter = ("every_line",)
+    fields = ("business_date", "every_line", "reason", "customers", "champion", "challenger",
+              "fingerprint", "planned_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("champion__booster", "challenger__booster")

@@ -13,6 +13,7 @@ from django.contrib.messages import get_messages
 from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import COLLECTOR, RISK_MANAGER, RISK_OFFICER
 from accounts.services import staff_user_create
@@ -25,6 +26,7 @@ from risk.models import (
     ModelPromotion,
     ModelStatus,
     ModelVersion,
+    RescoringNight,
     SimulatedCustomer,
 )
 from risk.services.registry import model_version_promote, model_version_register
@@ -33,7 +35,8 @@ from tests.risk.champion import applicant
 
 pytestmark = pytest.mark.django_db
 
-RECORDS = [ModelVersion, ModelPromotion, CreditDecision, SimulatedCustomer, IncomeVerification]
+RECORDS = [ModelVersion, ModelPromotion, CreditDecision, SimulatedCustomer, IncomeVerification,
+           RescoringNight]
 # A valid number (Beijing, Dongcheng; born 1990-03-07) and the same with a lower-case x.
 BLOCKED = "110101199003074514"
 BLOCKED_X = "11010519491231002X"
@@ -107,6 +110,10 @@ def world(champion_and_candidate):
                                       declared_income=Decimal("12000"), evidence="Payslips",
                                       verified_by=UserFactory(username="verifier"),
                                       business_date=date(2026, 1, 31))
+    RescoringNight.objects.create(business_date=date(2026, 1, 30), every_line=True,
+                                  reason="the month's last business date", customers=1,
+                                  champion=champion, fingerprint="0" * 64,
+                                  planned_at=timezone.now())
 
 
 def messages_of(response):
