@@ -33,10 +33,10 @@ is a range of customer ids, and rescores only the chosen ones in it); the list o
 before is deleted then."""
 
 import hashlib
-import inspect
 import json
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -146,7 +146,7 @@ def rules_fingerprint() -> str:
                    for product in CreditProduct.objects.filter(kind=ProductKind.CASH_LOAN))
     digest = hashlib.sha256(json.dumps(terms).encode())
     for module in (behaviour, rescoring_policy, pricing, sys.modules[__name__]):
-        digest.update(inspect.getsource(module).encode())
+        digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
 
 
