@@ -497,8 +497,7 @@ class RescoringNightAdmin(ViewOnlyAdmin):
     """How each night's B-card rescoring was planned: every open line (and why), or only the
     customers whose score or review could have moved since the night before, and how many."""
 
-    list_display = ("business_date", "every_line", "reason", "customers", "champion",
-                    "challenger", "planned_at")
+    list_display = ("business_date", "every_line", "reason", "customers", "champion")
     list_filter = ("every_line",)
     fields = ("business_date", "every_line", "reason", "customers", "champion", "challenger",
               "fingerprint", "planned_at")
