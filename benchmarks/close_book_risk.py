@@ -69,11 +69,15 @@ def floor_rescore_lines(conn, day, ref):
 
 def _chosen_customers(conn, day) -> set[int] | None:
     """The customers tonight's rescoring chooses, None when it scores every open line."""
-    from risk.services.rescoring_selection import STAMP_MARGIN, moved_customers_query
+    from risk.services.rescoring_selection import (
+        STAMP_MARGIN,
+        is_month_end,
+        moved_customers_query,
+    )
 
     before = conn.execute("SELECT planned_at FROM risk_rescoringnight WHERE business_date = %s",
                           [day - timedelta(days=1)]).fetchone()
-    if before is None or (day + timedelta(days=1)).month != day.month:
+    if before is None or is_month_end(day):
         return None
     sql, params = moved_customers_query(day, before[0] - STAMP_MARGIN)
     return {customer for (customer,) in conn.execute(sql, params)}

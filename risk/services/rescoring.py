@@ -22,7 +22,7 @@ one `LineReview` a night. Pay-later lines are not reviewed here: their limits fo
 rules."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -37,7 +37,7 @@ from accounts.models import NoticeKind
 from accounts.services.notices import NoticeDraft, notices_create_many
 from core.audit import actor_system
 from core.batch import field_in, rows_insert, rows_upsert
-from lending.models import CreditLine, CreditProduct, LimitChange, ProductKind
+from lending.models import CreditProduct, LimitChange
 from lending.services import LineTermsChange, lines_terms_change
 
 from .. import scoring
@@ -60,7 +60,12 @@ from ..models import (
     ScoreRole,
 )
 from ..rescoring_policy import LineReviewInput, ProductTerms, line_review
-from .rescoring_selection import REVIEWED_STATUSES, chosen_customers
+from .rescoring_selection import (
+    behaviour_model_pk,
+    chosen_customers,
+    is_month_end,
+    open_cash_lines,
+)
 
 ACTOR = actor_system("rescore_lines")
 NOTICE_SUBJECT = gettext_noop("Your credit line has changed")
@@ -103,10 +108,9 @@ def behaviour_champion() -> scoring.LoadedModel | None:
     """The B-card champion, or None while there is none (nothing is rescored then). Its key is
     read each chunk (one indexed read), so a promotion takes effect from the next chunk; the
     booster is loaded once per process."""
-    current = (ModelVersion.objects.filter(card=Card.BEHAVIOUR, status=ModelStatus.CHAMPION)
-               .values_list("pk", flat=True).first())
     try:
-        model = scoring.champion(Card.BEHAVIOUR, current_pk=current)
+        model = scoring.champion(Card.BEHAVIOUR,
+                                 current_pk=behaviour_model_pk(ModelStatus.CHAMPION))
     except NoChampion:
         return None
     _features_check(model.version)
@@ -119,8 +123,7 @@ _challengers: dict[int, scoring.LoadedModel] = {}
 def behaviour_challenger() -> scoring.LoadedModel | None:
     """The B-card candidate marked challenger, or None. One indexed read a chunk; the booster is
     loaded once per process."""
-    pk = (ModelVersion.objects.filter(card=Card.BEHAVIOUR, status=ModelStatus.CHALLENGER)
-          .values_list("pk", flat=True).first())
+    pk = behaviour_model_pk(ModelStatus.CHALLENGER)
     if pk is None:
         return None
     if pk not in _challengers:
@@ -152,20 +155,14 @@ def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
     night = chosen_customers(day)
     if night is not None:
         # Tonight scores only the customers that can have moved (rescoring_selection).
-        chosen = RescoringNightCustomer.objects.filter(night=night)
-        if first_id is not None:
-            chosen = chosen.filter(customer_id__gte=first_id)
-        if last_id is not None:
-            chosen = chosen.filter(customer_id__lte=last_id)
-        bounds &= Q(customer_id__in=chosen.values("customer_id"))
+        bounds &= Q(customer_id__in=RescoringNightCustomer.objects.filter(bounds, night=night)
+                    .values("customer_id"))
     # Read without a lock: lending locks only the lines a review changes, and leaves alone
     # those whose limit, rate or drawn balance moved since this read (a draw or repayment
     # meanwhile). A row lock is a write to the row: locking every line read would write a
     # million rows a night, and hold up a customer's draw for the whole chunk.
     lines = [_Line(*row) for row in
-             CreditLine.objects
-             .filter(bounds, status__in=REVIEWED_STATUSES, product__kind=ProductKind.CASH_LOAN,
-                     opened_on__lte=day)
+             open_cash_lines(day).filter(bounds)
              .annotate(**_review_inputs(day))
              .order_by("pk").values_list(*_Line._fields)]
     if not lines:
@@ -179,7 +176,7 @@ def lines_rescore(*, day: date, first_id=None, last_id=None) -> int:
         scored.append(model_scores(challenger, X))
     roles = [ScoreRole.CHAMPION, ScoreRole.CHALLENGER][:len(scored)]
     _latest_scores_save(lines, row_of, dict(zip(roles, scored, strict=True)), day)
-    if (day + timedelta(days=1)).month != day.month:
+    if is_month_end(day):
         _month_end_scores_save(lines, row_of, dict(zip(roles, scored, strict=True)), day)
     _lines_review(lines, row_of, X, scored[0], day)
     return len(lines)

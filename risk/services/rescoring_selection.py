@@ -84,10 +84,10 @@ def customers_to_rescore(day: date) -> list[int]:
     """The close step's ids: the customers with an open cash-loan line whose score or review can
     have moved since the night before, or all of them (see the module's doc); none while there
     is no B-card champion. Records the night's plan."""
-    champion = _model_pk(ModelStatus.CHAMPION)
+    champion = behaviour_model_pk(ModelStatus.CHAMPION)
     if champion is None:
         return []
-    challenger = _model_pk(ModelStatus.CHALLENGER)
+    challenger = behaviour_model_pk(ModelStatus.CHALLENGER)
     fingerprint = rules_fingerprint()
     with transaction.atomic():
         before = RescoringNight.objects.filter(business_date=day - timedelta(days=1)).first()
@@ -126,7 +126,7 @@ def every_line_reason(day: date, before: RescoringNight | None, *, champion: int
     """Why every open line is scored on `day`, or "" when only the customers that moved are."""
     if connection.vendor != "postgresql":
         return "the embedded database"
-    if (day + timedelta(days=1)).month != day.month:
+    if is_month_end(day):
         return "the month's last business date"
     if before is None:
         return "no rescoring planned the night before"
@@ -167,16 +167,26 @@ def _prices_moved(day: date) -> bool:
     return False
 
 
-def _model_pk(status: str) -> int | None:
+def behaviour_model_pk(status: str) -> int | None:
+    """The key of the B-card in `status` (champion or challenger), None when there is none."""
     return (ModelVersion.objects.filter(card=Card.BEHAVIOUR, status=status)
             .values_list("pk", flat=True).first())
 
 
+def open_cash_lines(day: date):
+    """The lines the rescoring reviews on `day`: cash-loan lines open (active or frozen) by then."""
+    return CreditLine.objects.filter(status__in=REVIEWED_STATUSES,
+                                     product__kind=ProductKind.CASH_LOAN, opened_on__lte=day)
+
+
+def is_month_end(day: date) -> bool:
+    """Whether `day` is its month's last: every line's score is kept then."""
+    return (day + timedelta(days=1)).month != day.month
+
+
 def _customers_with_open_lines(day: date) -> list[int]:
-    return list(CreditLine.objects.filter(status__in=REVIEWED_STATUSES,
-                                          product__kind=ProductKind.CASH_LOAN,
-                                          opened_on__lte=day)
-                .values_list("customer_id", flat=True).distinct().order_by("customer_id"))
+    return list(open_cash_lines(day).values_list("customer_id", flat=True).distinct()
+                .order_by("customer_id"))
 
 
 def _months_on_book_sql(as_of: str) -> str:

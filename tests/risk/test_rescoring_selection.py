@@ -33,9 +33,9 @@ from risk.models import (
 from risk.rescoring_policy import RAISE_INTERVAL_DAYS
 from risk.services import rescoring
 from risk.services.rescoring_selection import (
-    REVIEWED_STATUSES,
     STAMP_MARGIN,
     customers_to_rescore,
+    open_cash_lines,
     turning_days,
 )
 from tests.factories import CreditLineFactory, ProfileFactory, set_business_date
@@ -61,10 +61,7 @@ def _planned_now(day):
 def _review_inputs(day):
     """Per customer: the B-card's features as of `day` (as bytes: NaN equals NaN) and what the
     policy reads of each open cash line besides the score."""
-    lines = list(CreditLine.objects.filter(status__in=REVIEWED_STATUSES,
-                                           product__kind=ProductKind.CASH_LOAN,
-                                           opened_on__lte=day)
-                 .annotate(**rescoring._review_inputs(day)).order_by("pk")
+    lines = list(open_cash_lines(day).annotate(**rescoring._review_inputs(day)).order_by("pk")
                  .values_list(*rescoring._Line._fields))
     customers = sorted({line[1] for line in lines})
     X = behaviour_matrix(behaviour_columns(customers, day), day)
